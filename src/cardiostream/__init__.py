@@ -1,0 +1,27 @@
+"""cardiostream: ECG arrhythmia monitoring from the wearable to the cloud."""
+
+from __future__ import annotations
+
+from .errors import (
+    CardiostreamError,
+    DataNotFoundError,
+    InvalidParameterError,
+    InvalidSignalError,
+    UnknownMethodError,
+)
+from .types import AAMI_CLASSES, BeatAnnotations, Beats, Record
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AAMI_CLASSES",
+    "BeatAnnotations",
+    "Beats",
+    "CardiostreamError",
+    "DataNotFoundError",
+    "InvalidParameterError",
+    "InvalidSignalError",
+    "Record",
+    "UnknownMethodError",
+    "__version__",
+]

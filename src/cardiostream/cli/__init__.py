@@ -1,0 +1,28 @@
+"""The ``cardiostream`` command line.
+
+Each sub-command lives in its own module exposing ``register(app)``; this module only wires them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from . import analyze as _analyze
+from . import data as _data
+from . import detect as _detect
+
+app = typer.Typer(
+    name="cardiostream",
+    help="ECG arrhythmia monitoring: signal processing, R-peak detection, beats and features.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _mod in (_analyze, _data, _detect):
+    _mod.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
