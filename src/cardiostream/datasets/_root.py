@@ -37,15 +37,15 @@ def data_root(data_dir: str | os.PathLike[str] | None = None) -> Path:
     if data_dir is not None:
         p = Path(data_dir).expanduser()
         if not p.is_dir():
-            raise DataNotFoundError(f"The data directory {str(p)!r} (from --data-dir) does not exist.")
+            raise DataNotFoundError(
+                f"The data directory {str(p)!r} (from --data-dir) does not exist."
+            )
         return p
     env = os.environ.get(ENV_VAR)
     if env:
         p = Path(env).expanduser()
         if not p.is_dir():
-            raise DataNotFoundError(
-                f"${ENV_VAR} points to {str(p)!r}, which is not a directory."
-            )
+            raise DataNotFoundError(f"${ENV_VAR} points to {str(p)!r}, which is not a directory.")
         return p
     for p in _fallbacks():
         if p.is_dir():
