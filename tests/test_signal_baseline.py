@@ -83,3 +83,17 @@ def test_running_median_stage_matches_medfilt(rng):
     y = step.run(x)
     assert step.delay_samples == 35
     assert np.array_equal(y[35:][35:-35], (x - medfilt(x, 71))[35:-35])
+
+
+def test_stream_matches_numpy_median_of_every_window(rng):
+    # Independent of scipy.ndimage (which scipy.signal.medfilt also calls): np.median of each
+    # window, with the first and last sample repeated (w - 1) // 2 times as mode="nearest" does.
+    x = np.round(rng.standard_normal(1500), 2)  # rounding makes ties, which medians must handle
+    b = x
+    for w in (71, 215):
+        padded = np.pad(b, (w - 1) // 2, mode="edge")
+        b = np.median(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+    step = StreamingBaseline(FS)
+    chunks = np.array_split(x, np.cumsum(rng.integers(1, 300, 20)))
+    y = np.concatenate([step.push(c) for c in chunks] + [step.flush()])
+    assert np.array_equal(y[142:], x - b)

@@ -38,8 +38,10 @@ STEPS: dict[str, Callable[[], StreamingStep]] = {
     "bandpass": lambda: StreamingBandpass(FS, 0.5, 40.0, order=4),
     "notch": lambda: StreamingNotch(FS, 60.0, 25.0),
     "baseline": lambda: StreamingBaseline(FS),
-    "wavelet": lambda: StreamingWaveletDenoiser("db8"),
-    "wavelet_small_blocks": lambda: StreamingWaveletDenoiser("sym4", block_len=128, hop=50),
+    "wavelet": lambda: StreamingWaveletDenoiser("db8", fs=FS),
+    "wavelet_small_blocks": lambda: StreamingWaveletDenoiser(
+        "sym4", fs=FS, block_len=128, hop=50
+    ),
     "zscore": lambda: RunningZScore(window=500),
     "zscore_cumulative": lambda: RunningZScore(window=None),
     "pipeline": lambda: Pipeline(

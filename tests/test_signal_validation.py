@@ -21,7 +21,7 @@ OFFLINE = {
     "bandpass": lambda x: cs.bandpass(x, FS, 0.5, 40.0),
     "notch": lambda x: cs.notch(x, FS),
     "remove_baseline": lambda x: cs.remove_baseline(x, FS),
-    "wavelet_denoise": lambda x: cs.wavelet_denoise(x),
+    "wavelet_denoise": lambda x: cs.wavelet_denoise(x, fs=FS),
     "zscore": cs.zscore,
     "preprocess": lambda x: cs.preprocess(x, FS),
 }
@@ -144,15 +144,27 @@ def test_wavelet_parameters():
     with pytest.raises(
         InvalidParameterError, match="'level' parameter must be an integer from 1 to 6"
     ):
-        cs.StreamingWaveletDenoiser("db8", level=10)
+        cs.StreamingWaveletDenoiser("db8", level=10, block_len=1024)
+    with pytest.raises(
+        InvalidParameterError, match="'level' parameter must be an integer from 1 to 12"
+    ):
+        cs.StreamingWaveletDenoiser("db8", level=13)  # no default block offered that deep
     with pytest.raises(InvalidSignalError, match="at least 30 samples"):
         cs.wavelet_denoise(X[:29], "db8")
     with pytest.raises(InvalidParameterError, match="'block_len'"):
-        cs.StreamingWaveletDenoiser(block_len=32)
+        cs.StreamingWaveletDenoiser(fs=FS, block_len=32)
     with pytest.raises(InvalidParameterError, match="'hop'"):
-        cs.StreamingWaveletDenoiser(block_len=256, hop=256)
+        cs.StreamingWaveletDenoiser(fs=FS, block_len=256, hop=256)
     with pytest.raises(InvalidParameterError, match="'crossfade'"):
-        cs.StreamingWaveletDenoiser(block_len=256, hop=200, crossfade=100)
+        cs.StreamingWaveletDenoiser(fs=FS, block_len=256, hop=200, crossfade=100)
+    # The default depth is chosen in Hz, so it needs the rate.
+    for make in (lambda: cs.wavelet_denoise(X), lambda: cs.StreamingWaveletDenoiser()):
+        with pytest.raises(
+            InvalidParameterError, match="'fs' parameter must be given when 'level' is None"
+        ):
+            make()
+    with pytest.raises(InvalidParameterError, match="'fs' parameter must be a sampling rate"):
+        cs.wavelet_denoise(X, fs=0.0)
 
 
 def test_resample_and_zscore_parameters():

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 import pywt
 
-from cardiostream.signal import StreamingWaveletDenoiser, wavelet_denoise
+from cardiostream.signal import (
+    StreamingWaveletDenoiser,
+    default_block_len,
+    default_level,
+    wavelet_denoise,
+)
 
 
 def visushrink_reference(x: np.ndarray, wavelet: str, level: int) -> np.ndarray:
@@ -19,14 +24,14 @@ def visushrink_reference(x: np.ndarray, wavelet: str, level: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    ("wavelet", "level", "n"), [("db8", None, 3000), ("db8", 4, 1001), ("sym4", 3, 512)]
+    ("wavelet", "level", "n", "expected_level"),
+    [("db8", None, 3000, 4), ("db8", 4, 1001, 4), ("sym4", 3, 512, 3), ("db8", 6, 1000, 6)],
 )
-def test_offline_matches_reference_formula(wavelet, level, n, rng):
+def test_offline_matches_reference_formula(wavelet, level, n, expected_level, rng):
     x = np.cumsum(rng.standard_normal(n)) * 0.1 + 0.2 * rng.standard_normal(n)
-    lvl = pywt.dwt_max_level(n, pywt.Wavelet(wavelet).dec_len) if level is None else level
     np.testing.assert_allclose(
-        wavelet_denoise(x, wavelet, level),
-        visushrink_reference(x, wavelet, lvl),
+        wavelet_denoise(x, wavelet, level, fs=360.0),
+        visushrink_reference(x, wavelet, expected_level),
         rtol=0,
         atol=1e-12,
     )
@@ -47,6 +52,38 @@ def test_denoising_removes_white_noise_and_keeps_a_smooth_signal(rng):
     # Detail bands of pure noise fall below the threshold; the approximation band keeps its share
     # of the noise power (1/2**6), i.e. an RMS of 0.2 / 8 = 0.025.
     assert np.sqrt(np.mean(pure_noise**2)) < 1.3 * 0.2 / 8
+
+
+@pytest.mark.parametrize(
+    ("fs", "level", "approx_hz"),
+    [(360.0, 4, 11.25), (130.0, 2, 16.25), (250.0, 3, 15.625), (500.0, 4, 15.625),
+     (1000.0, 5, 15.625), (160.0, 3, 10.0), (159.0, 2, 19.875), (30.0, 1, 7.5)],
+)
+def test_default_level_keeps_an_approximation_band_of_10_to_20_hz(fs, level, approx_hz):
+    assert default_level(fs) == level
+    assert fs / 2 ** (level + 1) == pytest.approx(approx_hz)
+    assert approx_hz >= 10.0 or level == 1  # ... and one level deeper would fall below 10 Hz
+    assert fs / 2 ** (level + 2) < 10.0
+
+
+def test_default_level_is_lowered_for_short_signals(rng):
+    # 200 samples allow 3 db8 levels (PyWavelets' maximum), fewer than the 4 of 360 Hz.
+    x = rng.standard_normal(200)
+    assert pywt.dwt_max_level(200, 16) == 3
+    np.testing.assert_array_equal(wavelet_denoise(x, fs=360.0), wavelet_denoise(x, level=3))
+
+
+@pytest.mark.parametrize(("level", "block"), [(1, 64), (2, 256), (3, 512), (4, 1024), (10, 65536)])
+def test_default_block_len_guards_cover_the_wavelet_support(level, block):
+    assert default_block_len(level) == block
+    support = 15 * (2**level - 1) + 1  # db8: dec_len 16
+    step = StreamingWaveletDenoiser(level=level)
+    assert step.block_len == block
+    guard = step.block_len - step.delay_samples - 1  # samples dropped at each block start
+    assert guard >= support
+    half = block // 2  # the next smaller power of two would not cover it
+    assert half < 64 or (half - half // 4 - half // 8) // 2 < support
+    assert pywt.dwt_max_level(block, 16) >= level
 
 
 def blockwise_reference(
@@ -72,12 +109,16 @@ def blockwise_reference(
 
 
 @pytest.mark.parametrize(
-    ("block_len", "hop", "crossfade"), [(1024, 256, 128), (256, 100, 30), (128, 64, 64)]
+    ("block_len", "hop", "crossfade", "fs"),
+    [(1024, 256, 128, 360.0), (256, 100, 30, 360.0), (128, 64, 64, 130.0)],
 )
-def test_stream_is_the_crossfaded_blockwise_offline_rule(block_len, hop, crossfade, rng):
+def test_stream_is_the_crossfaded_blockwise_offline_rule(block_len, hop, crossfade, fs, rng):
     # Tolerance 1e-12: the reference computes the same weights by its own float operations.
     x = np.cumsum(rng.standard_normal(3100)) * 0.05 + 0.1 * rng.standard_normal(3100)
-    step = StreamingWaveletDenoiser("db8", None, block_len=block_len, hop=hop, crossfade=crossfade)
+    step = StreamingWaveletDenoiser(
+        "db8", None, fs=fs, block_len=block_len, hop=hop, crossfade=crossfade
+    )
+    assert step.level == default_level(fs)
     g = (block_len - hop - crossfade) // 2
     assert step.delay_samples == block_len - g - 1
     y = step.run(x)
@@ -87,7 +128,11 @@ def test_stream_is_the_crossfaded_blockwise_offline_rule(block_len, hop, crossfa
 
 
 def test_default_geometry():
-    step = StreamingWaveletDenoiser()
-    assert (step.block_len, step.hop, step.crossfade, step.level) == (1024, 256, 128, 6)
+    step = StreamingWaveletDenoiser(fs=360.0)
+    assert (step.block_len, step.hop, step.crossfade, step.level) == (1024, 256, 128, 4)
     assert step.delay_samples == 703
-    assert StreamingWaveletDenoiser(block_len=512).delay_samples == 351
+    polar = StreamingWaveletDenoiser(fs=130.0)
+    assert (polar.block_len, polar.hop, polar.crossfade, polar.level) == (256, 64, 32, 2)
+    assert polar.delay_samples == 175
+    assert StreamingWaveletDenoiser(fs=360.0, block_len=512).delay_samples == 351
+    assert StreamingWaveletDenoiser(level=6, block_len=1024).level == 6  # explicit block and depth

@@ -34,9 +34,16 @@ from .normalize import RunningZScore, zscore
 from .pipeline import Pipeline
 from .preprocess import PreprocessConfig, preprocess, streaming_preprocessor
 from .resample import ResampleRatio, StreamingResampler, resample, resample_ratio
-from .wavelet import StreamingWaveletDenoiser, wavelet_denoise
+from .wavelet import (
+    DEFAULT_APPROX_HZ,
+    StreamingWaveletDenoiser,
+    default_block_len,
+    default_level,
+    wavelet_denoise,
+)
 
 __all__ = [
+    "DEFAULT_APPROX_HZ",
     "DEFAULT_WINDOWS_S",
     "FS_RANGE",
     "Pipeline",
@@ -51,6 +58,8 @@ __all__ = [
     "StreamingWaveletDenoiser",
     "bandpass",
     "bandpass_sos",
+    "default_block_len",
+    "default_level",
     "notch",
     "notch_sos",
     "odd_window",

@@ -7,7 +7,7 @@ wavelet denoising → z-score. The defaults (double-median baseline of de Chazal
 Pramukantoro et al. 2025 (../shared/papers/001) is
 ``PreprocessConfig(fs_out=360, bandpass_hz=None, wavelet="db8", wavelet_level=10, zscore=True)``
 (their order puts the wavelet before the baseline; both steps are nearly linear in the bands they
-touch). Its streaming form needs ``wavelet_block_len >= 15360`` for 10 levels.
+touch); its streaming form gets blocks of 65536 samples (3 minutes at 360 Hz) for 10 levels.
 """
 
 from __future__ import annotations
@@ -41,9 +41,11 @@ class PreprocessConfig:
     bandpass_hz : (float, float), optional
         Band-pass edges in Hz; ``bandpass_order`` is the Butterworth order.
     wavelet, wavelet_level : str, int
-        VisuShrink denoising wavelet and depth (``None`` depth: maximum for the length or block).
-    wavelet_block_len : int
-        Block length of the streaming wavelet step.
+        VisuShrink denoising wavelet and depth (``None`` depth: ``default_level`` of the rate
+        the step runs at, 4 at 360 Hz).
+    wavelet_block_len : int, optional
+        Block length of the streaming wavelet step (``None``: ``default_block_len`` of the
+        depth).
     zscore : bool
         Normalise at the end: globally offline, with ``zscore_window`` samples span streaming.
     """
@@ -56,7 +58,7 @@ class PreprocessConfig:
     bandpass_order: int = 4
     wavelet: str | None = None
     wavelet_level: int | None = None
-    wavelet_block_len: int = 1024
+    wavelet_block_len: int | None = None
     zscore: bool = False
     zscore_window: int | None = 10_800
 
@@ -84,7 +86,7 @@ def preprocess(x: object, fs: float, config: PreprocessConfig | None = None) -> 
     if cfg.bandpass_hz is not None:
         y = bandpass(y, fs, *cfg.bandpass_hz, order=cfg.bandpass_order)
     if cfg.wavelet is not None:
-        y = wavelet_denoise(y, cfg.wavelet, cfg.wavelet_level)
+        y = wavelet_denoise(y, cfg.wavelet, cfg.wavelet_level, fs=fs)
     if cfg.zscore:
         y = zscore(y)
     return y
@@ -107,7 +109,7 @@ def streaming_preprocessor(fs: float, config: PreprocessConfig | None = None) ->
     if cfg.wavelet is not None:
         steps.append(
             StreamingWaveletDenoiser(
-                cfg.wavelet, cfg.wavelet_level, block_len=cfg.wavelet_block_len
+                cfg.wavelet, cfg.wavelet_level, fs=fs, block_len=cfg.wavelet_block_len
             )
         )
     if cfg.zscore:

@@ -6,19 +6,37 @@ the finest detail band as ``sigma = median(|d1|) / 0.6745``, soft-threshold ever
 ``sigma * sqrt(2 ln N)`` (``N`` = samples transformed) and reconstruct; the approximation band is
 kept. Pramukantoro et al. 2025 (../shared/papers/001) use db8 with 10 levels at 360 Hz.
 
-Soft thresholding shrinks *every* detail coefficient by the threshold, including those of coarse
-bands that hold the ECG itself; the deeper the decomposition, the more signal it removes. On
-1.3 + 5 Hz sines at 360 Hz with white noise, 4 levels cut the error to a quarter of the noise,
-the maximum level (8) leaves it at 0.9 of the noise. ``level=None`` follows PyWavelets (maximum
-level); for noisy signals choose the level whose coarsest detail band is just above the ECG's main
-energy (4-5 at 360 Hz).
+Default depth (:func:`default_level`): the deepest level whose approximation band
+``0 .. fs / 2**(level + 1)`` still reaches 10 Hz, so P and T waves and the bulk of the QRS are
+never thresholded: 4 at 360 Hz (band below 11.25 Hz), 2 at 130 Hz (16.25 Hz). Soft thresholding
+shrinks every detail coefficient, including those of the coarse bands that hold the ECG, and the
+MAD of ``d1`` sees little of muscle noise at 360 Hz, so deeper is not better. Measured with
+``python benchmarks/wavelet_level.py`` (benchmarks/results/wavelet_level.md): MIT-BIH 100, 103,
+115, channel 0, first 5 min, plus nstdb ``ma`` (channels 0 and 1) at 6 and 12 dB nst SNR, both
+through the default double-median baseline removal first; SNR improvement of this step in dB,
+offline, 6 / 12 dB input (the default is level 4 at 360 Hz, level 2 at 130 Hz):
+
+======  =============  =============  =============  =============  =============
+fs      level 2        level 3        level 4        level 6        level 8
+======  =============  =============  =============  =============  =============
+360 Hz  +0.22 / +0.23  +0.59 / +0.62  +0.76 / +0.79  +0.81 / +0.83  +0.85 / +0.85
+130 Hz  +3.46 / +2.77  +3.90 / +2.73  +3.58 / +2.16  +3.62 / +1.89  +3.76 / +1.97
+======  =============  =============  =============  =============  =============
+
+On ``ma`` the depth matters little (the rule is within 0.1 dB of the best level at 360 Hz and
+within 0.45 dB at 130 Hz); seeded white noise at the same SNRs separates the choices: at 360 Hz
++6.17 / +3.57 dB at level 4 against +4.59 / +1.03 at level 8, at 130 Hz +2.34 / +0.19 at level 2
+against +1.34 / -1.39 at level 3 and -3.27 dB at level 8. PyWavelets' maximum level (12 for 5
+minutes at 360 Hz) scores like level 8, the 1-2 Hz approximation band (level 7 at 360 Hz) like
+level 6-8. The rule never lowered the SNR on average in any measured condition (one of the
+three records: -0.39 dB, white noise at 12 dB, 130 Hz).
 
 Offline: :func:`wavelet_denoise` transforms the whole signal (``N = len(x)``; ``level=None``
-takes PyWavelets' maximum level for that length).
+needs ``fs`` and is lowered to PyWavelets' maximum for signals too short for the default).
 
 Streaming: :class:`StreamingWaveletDenoiser` applies the same rule to fixed blocks at absolute
-positions ``k * hop - g .. k * hop - g + block_len`` (``N = block_len``, ``level=None`` is the
-maximum for one block), so the result does not depend on how the stream is chunked. Each block's
+positions ``k * hop - g .. k * hop - g + block_len`` (``N = block_len``), so the result does not
+depend on how the stream is chunked. Each block's
 output is used only away from its edges, where the DWT's boundary extension distorts it: its first
 ``g = (block_len - hop - crossfade) // 2`` samples are dropped (the guard), then the block fades
 in over ``crossfade`` samples (raised cosine), is used alone for ``hop - crossfade`` samples and
@@ -31,12 +49,15 @@ of that crossfade, with ``delay_samples = block_len - g - 1`` (the wait for the 
 covers a sample); it differs from the whole-signal offline result because ``sigma`` and ``N``
 are per block.
 
-Defaults: blocks of 1024 samples (2.8 s at 360 Hz, 6 levels for db8), hop 256, crossfade 128:
-guards of 320 samples keep the used part 20 db8 filter lengths from the block edges, and the
-latency is 703 samples (1.95 s at 360 Hz). On MIT-BIH record 100 (first 5 min) this stream is
-within 0.0024 mV RMS of the whole-signal result at the same level, which removes 0.0132 mV RMS.
-Measured the same way: hop 512 gives the same 0.0024 mV with a latency of 831 samples; blocks
-of 512 (5 levels) 0.0027 mV with 351; blocks of 2048 (7 levels) 0.0020 mV with 1407.
+Default geometry (:func:`default_block_len`): hop ``block_len // 4``, crossfade
+``block_len // 8`` and the smallest power-of-two block whose guard (5/16 of it) covers the
+deepest wavelet's support, ``15 * (2**level - 1) + 1`` samples for db8. At 360 Hz (level 4) that
+is 1024 samples (2.8 s), latency 703 samples (1.95 s); at 130 Hz (level 2) 256 samples, latency
+175 (1.35 s). On MIT-BIH record 100 (first 5 min) the stream is within 0.0020 mV RMS of the
+whole-signal result at 360 Hz, which removes 0.0119 mV RMS (130 Hz: 0.0043 of 0.0190 mV);
+blocks of 512 give 0.0024 mV with 351 samples of latency, 2048 give 0.0016 mV with 1407. In the
+noise study above the stream denoises as well as the offline form (360 Hz: +0.71 / +0.72 dB on
+``ma``; 130 Hz: +4.17 / +3.32).
 """
 
 from __future__ import annotations
@@ -46,11 +67,42 @@ import math
 import numpy as np
 import pywt
 
-from ..errors import InvalidSignalError, UnknownMethodError
+from ..errors import InvalidParameterError, InvalidSignalError, UnknownMethodError
 from ._base import StreamingStep, preroll
-from ._validation import as_signal, check_int
+from ._validation import as_signal, check_fs, check_int
 
 _MAD_TO_SIGMA = 0.6745  # median(|N(0, 1)|)
+#: The default depth keeps the approximation band (never thresholded) at least this wide, in Hz.
+DEFAULT_APPROX_HZ = 10.0
+_MAX_BLOCK = 1 << 20
+_MAX_STREAM_LEVEL = 12  # deepest level a derived block length is offered for (2**18 samples)
+
+
+def default_level(fs: float) -> int:
+    """Default VisuShrink depth at ``fs`` Hz: the deepest level (>= 1) whose approximation band
+    ``0 .. fs / 2**(level + 1)`` still reaches :data:`DEFAULT_APPROX_HZ` (10 Hz).
+
+    4 at 360 Hz (band below 11.25 Hz), 2 at 130 Hz (16.25 Hz), 3 at 250 Hz, 5 at 1000 Hz. The
+    choice and its measurement are in the module docstring.
+    """
+    fs = check_fs(fs)
+    level = 1
+    while fs / 2 ** (level + 2) >= DEFAULT_APPROX_HZ:
+        level += 1
+    return level
+
+
+def default_block_len(level: int, wavelet: str = "db8") -> int:
+    """Default streaming block length for ``level``: the smallest power of two (>= 64) whose
+    guard, ``5/16`` of the block with the default hop and crossfade, covers the support of the
+    level's wavelet, ``(dec_len - 1) * (2**level - 1) + 1`` samples (226 for db8 at level 4)."""
+    w = _wavelet(wavelet)
+    level = check_int("level", level, 1, _MAX_STREAM_LEVEL)
+    support = (w.dec_len - 1) * (2**level - 1) + 1
+    block = 64
+    while (block - block // 4 - block // 8) // 2 < support:
+        block *= 2
+    return block
 
 
 def _wavelet(name: object) -> pywt.Wavelet:
@@ -64,20 +116,32 @@ def _wavelet(name: object) -> pywt.Wavelet:
     return pywt.Wavelet(name)
 
 
-def _level(level: object, n: int, wavelet: pywt.Wavelet, what: str) -> int:
+def _max_level(n: int, wavelet: pywt.Wavelet, what: str) -> int:
     max_level = pywt.dwt_max_level(n, wavelet.dec_len)
     if max_level < 1:
         raise InvalidSignalError(
             f"The {what} must have at least {2 * (wavelet.dec_len - 1)} samples for a "
             f"{wavelet.name} transform, got {n} instead."
         )
-    if level is None:
-        return max_level
-    return check_int("level", level, 1, max_level)
+    return max_level
+
+
+def _requested_level(level: object, fs: object) -> int:
+    """``level`` checked (>= 1), or :func:`default_level` of ``fs`` (one of them is needed)."""
+    if level is not None:
+        return check_int("level", level, 1)
+    if fs is None:
+        raise InvalidParameterError(
+            "The 'fs' parameter must be given when 'level' is None (the default depth is "
+            "chosen in Hz, see default_level), got None instead."
+        )
+    return default_level(fs)  # type: ignore[arg-type]
 
 
 def _denoise(x: np.ndarray, wavelet: pywt.Wavelet, level: int) -> np.ndarray:
     """VisuShrink soft thresholding of all detail bands of ``x``."""
+    if not x.flags.writeable:  # PyWavelets 1.8's DWT rejects read-only buffers (Record arrays)
+        x = x.copy()
     coeffs = pywt.wavedec(x, wavelet, mode="symmetric", level=level)
     sigma = np.median(np.abs(coeffs[-1])) / _MAD_TO_SIGMA
     thr = sigma * math.sqrt(2.0 * math.log(x.size))
@@ -86,17 +150,22 @@ def _denoise(x: np.ndarray, wavelet: pywt.Wavelet, level: int) -> np.ndarray:
     return pywt.waverec(coeffs, wavelet, mode="symmetric")[: x.size]
 
 
-def wavelet_denoise(x: object, wavelet: str = "db8", level: int | None = None) -> np.ndarray:
+def wavelet_denoise(
+    x: object, wavelet: str = "db8", level: int | None = None, *, fs: float | None = None
+) -> np.ndarray:
     """Denoise ``x`` by VisuShrink soft thresholding (Donoho & Johnstone 1994).
 
     Parameters
     ----------
     x : array_like, 1-D
-        Signal (any rate; the transform works in samples).
+        Signal.
     wavelet : str
         Discrete PyWavelets wavelet name.
     level : int, optional
-        Decomposition depth; ``None`` is the maximum for ``len(x)``.
+        Decomposition depth, at most PyWavelets' maximum for ``len(x)``. ``None`` takes
+        :func:`default_level` of ``fs`` (lowered to that maximum for short signals).
+    fs : float, optional
+        Sampling rate in Hz; required when ``level`` is None.
 
     Returns
     -------
@@ -105,7 +174,11 @@ def wavelet_denoise(x: object, wavelet: str = "db8", level: int | None = None) -
     """
     w = _wavelet(wavelet)
     x = as_signal(x)
-    return _denoise(x, w, _level(level, x.size, w, "'x' signal"))
+    max_level = _max_level(x.size, w, "'x' signal")
+    want = _requested_level(level, fs)
+    if level is None:
+        return _denoise(x, w, min(want, max_level))
+    return _denoise(x, w, check_int("level", level, 1, max_level))
 
 
 def crossfade_weights(block_len: int, hop: int, crossfade: int, first: bool) -> np.ndarray:
@@ -126,9 +199,10 @@ class StreamingWaveletDenoiser(StreamingStep):
 
     Parameters
     ----------
-    wavelet, level : as for :func:`wavelet_denoise` (``level=None``: maximum for one block).
-    block_len : int
-        Samples per block (>= 64).
+    wavelet, level, fs : as for :func:`wavelet_denoise` (``fs`` is needed only without
+        ``level``).
+    block_len : int, optional
+        Samples per block (>= 64, enough for ``level``); default :func:`default_block_len`.
     hop : int, optional
         Distance between block starts (default ``block_len // 4``).
     crossfade : int, optional
@@ -141,19 +215,26 @@ class StreamingWaveletDenoiser(StreamingStep):
         wavelet: str = "db8",
         level: int | None = None,
         *,
-        block_len: int = 1024,
+        fs: float | None = None,
+        block_len: int | None = None,
         hop: int | None = None,
         crossfade: int | None = None,
     ) -> None:
         self.wavelet = _wavelet(wavelet)
-        self.block_len = check_int("block_len", block_len, 64, 1 << 20)
+        want = _requested_level(level, fs)
+        if block_len is None:
+            block_len = default_block_len(
+                check_int("level", want, 1, _MAX_STREAM_LEVEL), self.wavelet.name
+            )
+        self.block_len = check_int("block_len", block_len, 64, _MAX_BLOCK)
         hop = self.block_len // 4 if hop is None else hop
         self.hop = check_int("hop", hop, 1, self.block_len - 1)
         crossfade = self.block_len // 8 if crossfade is None else crossfade
         self.crossfade = check_int(
             "crossfade", crossfade, 1, min(self.hop, self.block_len - self.hop)
         )
-        self.level = _level(level, self.block_len, self.wavelet, "'block_len' block")
+        max_level = _max_level(self.block_len, self.wavelet, "'block_len' block")
+        self.level = check_int("level", want, 1, max_level)
         self._guard = (self.block_len - self.hop - self.crossfade) // 2
         self._w = crossfade_weights(self.block_len, self.hop, self.crossfade, first=False)
         self._w_first = crossfade_weights(self.block_len, self.hop, self.crossfade, first=True)
