@@ -1,0 +1,45 @@
+"""Beats and features: segmentation, RR features, morphology and wavelet vectors, MIT-BIH beat sets.
+
+Features follow Pramukantoro et al. 2025 (../shared/papers/001), section 3.2 and Table 1.
+"""
+
+from __future__ import annotations
+
+from .dataset import BeatDataset, RecordBeatSummary, build_mitdb_beats, build_mitdb_dataset
+from .morphology import MORPHOLOGY_FS, morphology_features
+from .preprocess import DEFAULT_PREPROCESS, PREPROCESS_METHODS, preprocess_ecg
+from .rr import (
+    CAUSAL_RR_FEATURE_NAMES,
+    N_AVG_BEATS,
+    RR_FEATURE_NAMES,
+    RRFeatures,
+    StreamingRRFeatures,
+    rr_features,
+)
+from .segment import BeatWindows, refine_rpeaks, segment_beats, window_samples
+from .wavelet_features import DEFAULT_WAVELET, DEFAULT_WAVELET_LEVEL, wavelet_features
+
+__all__ = [
+    "CAUSAL_RR_FEATURE_NAMES",
+    "DEFAULT_PREPROCESS",
+    "DEFAULT_WAVELET",
+    "DEFAULT_WAVELET_LEVEL",
+    "MORPHOLOGY_FS",
+    "N_AVG_BEATS",
+    "PREPROCESS_METHODS",
+    "RR_FEATURE_NAMES",
+    "BeatDataset",
+    "BeatWindows",
+    "RRFeatures",
+    "RecordBeatSummary",
+    "StreamingRRFeatures",
+    "build_mitdb_beats",
+    "build_mitdb_dataset",
+    "morphology_features",
+    "preprocess_ecg",
+    "refine_rpeaks",
+    "rr_features",
+    "segment_beats",
+    "wavelet_features",
+    "window_samples",
+]
