@@ -104,10 +104,14 @@ def test_implausible_rr_beats_and_segments() -> None:
     extra = np.round(np.array([20.3, 20.45, 20.6, 21.1]) * fs).astype(np.int64)
     gap = (syn.r_peaks >= 30 * fs) & (syn.r_peaks < 34.5 * fs)
     peaks = np.unique(np.concatenate((syn.r_peaks[~gap], extra)))
-    q = assess_quality(x, fs, peaks)
+    q = assess_quality(x, fs, peaks, params=QualityParams(rr_max_s=3.0))
     assert q.has_peaks and np.array_equal(q.r_peaks, peaks)
     assert _flagged(q, Reason.IMPLAUSIBLE_RR, 20, 22).all()
     assert _flagged(q, Reason.IMPLAUSIBLE_RR, 32, 34).all()  # > 3 s without a beat
+    # by default a long pause is a rhythm event, not bad signal: only the short RRs are flagged
+    q_default = assess_quality(x, fs, peaks)
+    assert _flagged(q_default, Reason.IMPLAUSIBLE_RR, 20, 22).all()
+    assert not _flagged(q_default, Reason.IMPLAUSIBLE_RR, 28, 40).any()
     assert not _flagged(q, Reason.IMPLAUSIBLE_RR, 0, 18).any()
     bad_beats = peaks[(q.beat_flags & int(Reason.IMPLAUSIBLE_RR)) != 0]
     assert set(extra[:3]) <= set(bad_beats)

@@ -71,7 +71,11 @@ class QualityParams:
         amplitude away from the median, both over the segment and its context (flat baselines
         are not clipping).
     rr_min_s, rr_max_s : float
-        Plausible RR range: 0.2 s to 3 s (heart rate 20 to 300 bpm).
+        Plausible RR range. ``rr_min_s`` is 0.2 s (300 bpm): shorter intervals are noise, not
+        beats. ``rr_max_s`` defaults to infinity: a long interval is a pause (a rhythm event the
+        monitor must report, e.g. the sinus pauses of MIT-BIH record 232), not bad signal, so it
+        must not turn the strip "unusable" and hide the pause. Set it (e.g. 3 s) to also flag
+        long gaps without beats.
     rr_jump_low, rr_jump_high : float
         A beat whose RR interval is below ``rr_jump_low`` or above ``rr_jump_high`` times the
         median of the (up to) ``rr_history`` preceding intervals is an abrupt change
@@ -95,9 +99,9 @@ class QualityParams:
     clip_short_run_s: float = 0.008
     clip_level: float = 0.3
     rr_min_s: float = 0.2
-    rr_max_s: float = 3.0
+    rr_max_s: float = float("inf")
     rr_jump_low: float = 0.4
-    rr_jump_high: float = 2.5
+    rr_jump_high: float = float("inf")
     rr_history: int = 8
     rr_bad_beats: int = 2
 
@@ -107,7 +111,7 @@ class QualityParams:
             check_param(name, v, _is_num(v) and v > 0, "a positive number")
 
         for name in ("segment_s", "baseline_hz", "flat_run_s", "clip_run_s", "clip_short_run_s",
-                     "rr_min_s", "rr_max_s", "max_baseline_ratio"):
+                     "rr_min_s", "max_baseline_ratio"):
             pos(name)
         check_param("context_s", self.context_s, _is_num(self.context_s) and self.context_s >= 0,
                     "a non-negative number of seconds")
@@ -124,12 +128,14 @@ class QualityParams:
         check_param("clip_min_runs", self.clip_min_runs,
                     isinstance(self.clip_min_runs, int) and self.clip_min_runs >= 1,
                     "an integer >= 1")
-        check_param("rr_max_s", self.rr_max_s, self.rr_max_s > self.rr_min_s,
+        check_param("rr_max_s", self.rr_max_s,
+                    isinstance(self.rr_max_s, int | float) and self.rr_max_s > self.rr_min_s,
                     f"greater than rr_min_s={self.rr_min_s}")
         check_param("rr_jump_low", self.rr_jump_low, _is_num(self.rr_jump_low)
                     and 0 <= self.rr_jump_low < 1, "a ratio in [0, 1)")
-        check_param("rr_jump_high", self.rr_jump_high, _is_num(self.rr_jump_high)
-                    and self.rr_jump_high > 1, "a ratio > 1")
+        check_param("rr_jump_high", self.rr_jump_high,
+                    isinstance(self.rr_jump_high, int | float) and self.rr_jump_high > 1,
+                    "a ratio > 1 (inf disables it)")
         for name in ("rr_history", "rr_bad_beats"):
             v = getattr(self, name)
             check_param(name, v, isinstance(v, int) and v >= 1, "an integer >= 1")
