@@ -22,19 +22,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import wfdb
 from scipy.ndimage import median_filter
 
 from .beats._match import MATCH_WINDOW_S, match_beats
 from .beats.preprocess import DEFAULT_PREPROCESS, PREPROCESS_METHODS, preprocess_ecg
 from .datasets import (
-    AAMI_SYMBOL_MAP,
     load_csv_record,
     load_mitdb_annotations,
     load_mitdb_record,
+    load_wfdb_annotations,
     load_wfdb_record,
+    wfdb_record_path,
 )
-from .datasets.wfdb_io import wfdb_record_path
 from .detect import DEFAULT_METHOD, detect_rpeaks
 from .errors import DataNotFoundError, InvalidParameterError, InvalidSignalError, check_param
 from .quality import QualityReport, assess_quality
@@ -416,13 +415,4 @@ def _wfdb_annotations(base: Path, fs: float) -> BeatAnnotations | None:
     """Beat annotations from ``<base>.atr`` mapped to AAMI classes, or None without that file."""
     if not base.with_name(base.name + ".atr").is_file():
         return None
-    ann = wfdb.rdann(os.fspath(base), "atr")
-    keep = [i for i, s in enumerate(ann.symbol) if s in AAMI_SYMBOL_MAP]
-    symbols = tuple(ann.symbol[i] for i in keep)
-    return BeatAnnotations(
-        samples=np.asarray(ann.sample, dtype=np.int64)[keep],
-        symbols=symbols,
-        aami=np.array([AAMI_SYMBOL_MAP[s] for s in symbols], dtype="<U1"),
-        fs=fs,
-        record_id=base.name,
-    )
+    return load_wfdb_annotations(base, "atr", fs=fs)

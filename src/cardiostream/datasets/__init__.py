@@ -21,6 +21,7 @@ from .mitdb import (
     load_mitdb_annotations,
     load_mitdb_record,
     load_mitdb_rhythm,
+    load_wfdb_annotations,
     mitdb_record_group,
     mitdb_vf_episodes,
 )
@@ -34,7 +35,7 @@ from .polar import (
 )
 from .ptbxl import PTBXL_FS, PTBXL_SPLITS, PtbxlDataset, load_ptbxl, load_ptbxl_record
 from .ptbxl_labels import PTBXL_TASKS, ptbxl_classes, ptbxl_label_matrix, ptbxl_label_sets
-from .wfdb_io import load_wfdb_record
+from .wfdb_io import load_wfdb_record, wfdb_record_path
 
 __all__ = [
     "AAMI_SYMBOL_MAP",
@@ -66,6 +67,7 @@ __all__ = [
     "load_polar_h10_device_rr",
     "load_ptbxl",
     "load_ptbxl_record",
+    "load_wfdb_annotations",
     "load_wfdb_record",
     "median_sampling_rate",
     "mitdb_record_group",
@@ -74,4 +76,5 @@ __all__ = [
     "ptbxl_label_matrix",
     "ptbxl_label_sets",
     "timestamp_gaps",
+    "wfdb_record_path",
 ]

@@ -21,7 +21,7 @@ import wfdb
 from ..errors import DataNotFoundError, InvalidParameterError, InvalidSignalError
 from ..types import BeatAnnotations, Record
 from ._root import dataset_dir
-from .wfdb_io import load_wfdb_record
+from .wfdb_io import load_wfdb_record, wfdb_record_path
 
 __all__ = [
     "AAMI_SYMBOL_MAP",
@@ -34,6 +34,7 @@ __all__ = [
     "load_mitdb_annotations",
     "load_mitdb_record",
     "load_mitdb_rhythm",
+    "load_wfdb_annotations",
     "mitdb_record_group",
     "mitdb_vf_episodes",
 ]
@@ -186,6 +187,38 @@ def load_mitdb_record(
     return replace(load_wfdb_record(p, record_id=p.name), source=f"mitdb:{p}")
 
 
+def load_wfdb_annotations(
+    path: str | os.PathLike[str], extension: str = "atr", fs: float | None = None
+) -> BeatAnnotations:
+    """Beat annotations of any WFDB record mapped to AAMI classes (non-beat symbols dropped).
+
+    Parameters
+    ----------
+    path : path
+        Record path with or without ``.hea``/``.dat``; ``<path>.<extension>`` is read.
+    extension : str
+        Annotator name (``"atr"`` for the reference annotations of PhysioNet databases).
+    fs : float, optional
+        Sampling rate of the indices when the annotation file does not state one.
+
+    The mapping is :data:`AAMI_SYMBOL_MAP` (N: N L R e j; S: A a J S; V: V E; F: F; Q: / f Q).
+    """
+    base = wfdb_record_path(path)
+    ann_file = base.with_name(f"{base.name}.{extension}")
+    if not ann_file.is_file():
+        raise DataNotFoundError(f"Annotation file {str(ann_file)!r} not found.")
+    ann = wfdb.rdann(os.fspath(base), extension)
+    keep = [i for i, s in enumerate(ann.symbol) if s in AAMI_SYMBOL_MAP]
+    symbols = tuple(ann.symbol[i] for i in keep)
+    return BeatAnnotations(
+        samples=np.asarray(ann.sample, dtype=np.int64)[keep],
+        symbols=symbols,
+        aami=np.array([AAMI_SYMBOL_MAP[s] for s in symbols], dtype="<U1"),
+        fs=float(ann.fs) if ann.fs else float(fs or 360.0),
+        record_id=base.name,
+    )
+
+
 def load_mitdb_annotations(
     record_id: str | int, data_dir: str | os.PathLike[str] | None = None
 ) -> BeatAnnotations:
@@ -193,17 +226,7 @@ def load_mitdb_annotations(
 
     The mapping is :data:`AAMI_SYMBOL_MAP` (N: N L R e j; S: A a J S; V: V E; F: F; Q: / f Q).
     """
-    p = _record_path(record_id, data_dir)
-    ann = _read_atr(p)
-    keep = [i for i, s in enumerate(ann.symbol) if s in AAMI_SYMBOL_MAP]
-    symbols = tuple(ann.symbol[i] for i in keep)
-    return BeatAnnotations(
-        samples=np.asarray(ann.sample, dtype=np.int64)[keep],
-        symbols=symbols,
-        aami=np.array([AAMI_SYMBOL_MAP[s] for s in symbols], dtype="<U1"),
-        fs=float(ann.fs) if ann.fs else 360.0,
-        record_id=p.name,
-    )
+    return load_wfdb_annotations(_record_path(record_id, data_dir), "atr", fs=360.0)
 
 
 def _sig_len(p: Path) -> int:
