@@ -1,9 +1,128 @@
-"""Sub-command module (filled in by its owner)."""
+"""``cardiostream detect``: R-peaks of one recording, printed as a summary and saved as CSV."""
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
 import typer
+from rich.console import Console
+
+from ..datasets import load_csv_record, load_wfdb_record, wfdb_record_path
+from ..detect import DEFAULT_METHOD, StreamingDetector, detect_rpeaks, list_detectors
+from ..errors import CardiostreamError, InvalidParameterError
+from ..types import Record
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True).print(f"[red]Error:[/red] {message}", highlight=False)
+    raise typer.Exit(code=1)
+
+
+def _load(path: Path, fs: float | None) -> Record:
+    if path.suffix.lower() == ".csv":
+        return load_csv_record(path, fs=fs)
+    rec = load_wfdb_record(wfdb_record_path(path))
+    if fs is not None and not math.isclose(fs, rec.fs):
+        raise InvalidParameterError(
+            f"The 'fs' parameter must match the WFDB header's {rec.fs:g} Hz (or be left out), "
+            f"got {fs!r} instead."
+        )
+    return rec
+
+
+def _fill_missing(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """Linear interpolation over non-finite samples; returns the signal and how many were filled."""
+    ok = np.isfinite(x)
+    if ok.all():
+        return x, 0
+    if not ok.any():
+        raise InvalidParameterError("The selected lead has no finite sample.")
+    i = np.arange(x.size)
+    return np.interp(i, i[ok], x[ok]), int((~ok).sum())
+
+
+def _streamed(x: np.ndarray, fs: float, method: str, chunk: int) -> np.ndarray:
+    det = StreamingDetector(fs, method)
+    out = [det.push(x[i : i + chunk]) for i in range(0, x.size, chunk)]
+    out.append(det.flush())
+    return np.concatenate(out)
+
+
+def write_peaks_csv(path: Path, peaks: np.ndarray, fs: float, record: Record) -> None:
+    """CSV with ``sample`` and ``time_s`` (and ``timestamp_ns`` when the record has them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ts = record.timestamps_ns
+    with path.open("w", encoding="utf-8") as f:
+        f.write("sample,time_s" + (",timestamp_ns" if ts is not None else "") + "\n")
+        for p in peaks.tolist():
+            row = f"{p},{p / fs:.6f}"
+            f.write(row + (f",{int(ts[p])}" if ts is not None else "") + "\n")
+
+
+def detect(
+    path: Annotated[
+        Path, typer.Argument(help="WFDB record (with or without .hea/.dat) or CSV file.")
+    ],
+    fs: Annotated[
+        float | None,
+        typer.Option("--fs", help="Sampling rate in Hz (CSV files without a time column)."),
+    ] = None,
+    lead: Annotated[str, typer.Option("--lead", help="Lead index or name.")] = "0",
+    method: Annotated[
+        str, typer.Option("--method", help=f"R-peak detector: {', '.join(list_detectors())}.")
+    ] = DEFAULT_METHOD,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="CSV file for the peaks (sample, time_s[, timestamp_ns])."),
+    ] = None,
+    stream: Annotated[
+        int,
+        typer.Option(
+            "--stream",
+            help="Feed the detector in chunks of this many samples (StreamingDetector) instead "
+            "of one call; 0 = offline. The peaks are identical.",
+            min=0,
+        ),
+    ] = 0,
+) -> None:
+    """Detect R-peaks in one lead of a recording; print the count and heart rate."""
+    console = Console()
+    try:
+        record = _load(path, fs)
+        x, filled = _fill_missing(record.lead(int(lead) if lead.lstrip("-").isdigit() else lead))
+        peaks = _streamed(x, record.fs, method, stream) if stream else detect_rpeaks(
+            x, record.fs, method
+        )
+    except CardiostreamError as e:
+        _fail(str(e))
+        return
+    lead_name = record.leads[int(lead)] if lead.lstrip("-").isdigit() else lead
+    console.print(
+        f"[bold]{record.record_id}[/bold]: {record.duration_s:.1f} s at {record.fs:g} Hz, "
+        f"lead {lead_name}, method {method}" + (f", streamed in {stream}-sample chunks"
+                                                 if stream else ""),
+        highlight=False,
+    )
+    if filled:
+        console.print(f"{filled} non-finite samples were linearly interpolated.", highlight=False)
+    console.print(f"R-peaks: {peaks.size}", highlight=False)
+    if peaks.size >= 2:
+        rr = np.diff(peaks) / record.fs
+        console.print(
+            f"Heart rate: mean {60.0 / rr.mean():.1f} bpm (median RR {1000 * np.median(rr):.0f} "
+            f"ms, {rr.size} intervals)",
+            highlight=False,
+        )
+    else:
+        console.print("Heart rate: n/a (fewer than two R-peaks)", highlight=False)
+    if out is not None:
+        write_peaks_csv(out, peaks, record.fs, record)
+        console.print(f"Peaks written to {out}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``detect`` to ``app``."""
+    app.command("detect")(detect)
