@@ -191,3 +191,17 @@ def test_errors_are_value_errors():
     with pytest.raises(ValueError):
         cs.zscore([np.nan])
     assert issubclass(InvalidSignalError, CardiostreamError)
+
+
+def test_fill_missing_interpolates_and_counts() -> None:
+    from cardiostream.signal import fill_missing
+
+    x = np.array([np.nan, 1.0, np.nan, 3.0, np.inf])
+    filled, n = fill_missing(x)
+    assert n == 3
+    np.testing.assert_array_equal(filled, [1.0, 1.0, 2.0, 3.0, 3.0])
+    clean = np.arange(4.0)
+    out, n0 = fill_missing(clean)
+    assert n0 == 0 and np.array_equal(out, clean)
+    with pytest.raises(InvalidSignalError, match="no finite sample"):
+        fill_missing(np.full(3, np.nan))

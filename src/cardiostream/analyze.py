@@ -35,8 +35,9 @@ from .datasets import (
     wfdb_record_path,
 )
 from .detect import DEFAULT_METHOD, detect_rpeaks
-from .errors import DataNotFoundError, InvalidParameterError, InvalidSignalError, check_param
+from .errors import DataNotFoundError, InvalidParameterError, check_param
 from .quality import QualityReport, assess_quality
+from .signal import fill_missing
 from .synth import synthesize_ecg
 from .types import BeatAnnotations, Record, _frozen
 
@@ -238,7 +239,7 @@ def analyze_record(
         "preprocess", preprocess, preprocess in PREPROCESS_METHODS, f"one of {PREPROCESS_METHODS}"
     )
     lead_name = lead if isinstance(lead, str) else record.leads[lead]  # validated by .lead()
-    peaks = np.asarray(detect_rpeaks(_fill_missing(raw), record.fs, method=method), np.int64)
+    peaks = np.asarray(detect_rpeaks(fill_missing(raw)[0], record.fs, method=method), np.int64)
     quality = assess_quality(raw, record.fs, peaks)
     usable = quality.beat_usable if peaks.size else np.zeros(0, bool)
     rr_s, rr_end_s, adjacent = _usable_intervals(peaks, usable, quality, record.fs)
@@ -346,7 +347,7 @@ def write_outputs(
     png = out / f"{stem}_analysis.png"
     js = out / f"{stem}_analysis.json"
     shown = preprocess_ecg(
-        _fill_missing(record.lead(result.params.get("lead", 0))), record.fs, result.preprocess
+        fill_missing(record.lead(result.params.get("lead", 0)))[0], record.fs, result.preprocess
     )
     plot_analysis(shown, result, png)
     payload = {**result.to_json_dict(), "outputs": {"png": str(png), "json": str(js)}}
@@ -363,18 +364,6 @@ def _json_safe(obj: object) -> object:
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
-
-
-def _fill_missing(x: np.ndarray) -> np.ndarray:
-    """Linear interpolation over non-finite samples (edges held); error when none is finite."""
-    x = np.asarray(x, dtype=np.float64)
-    ok = np.isfinite(x)
-    if ok.all():
-        return x
-    if not ok.any():
-        raise InvalidSignalError("The 'record' signal has no finite sample in the analysed lead.")
-    i = np.arange(x.size)
-    return np.interp(i, i[ok], x[ok])
 
 
 def _usable_intervals(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated
 
@@ -10,38 +9,16 @@ import numpy as np
 import typer
 from rich.console import Console
 
-from ..datasets import load_csv_record, load_wfdb_record, wfdb_record_path
+from ..analyze import load_input
 from ..detect import DEFAULT_METHOD, StreamingDetector, detect_rpeaks, list_detectors
-from ..errors import CardiostreamError, InvalidParameterError
+from ..errors import CardiostreamError
+from ..signal import fill_missing
 from ..types import Record
 
 
 def _fail(message: str) -> None:
     Console(stderr=True).print(f"[red]Error:[/red] {message}", highlight=False)
     raise typer.Exit(code=1)
-
-
-def _load(path: Path, fs: float | None) -> Record:
-    if path.suffix.lower() == ".csv":
-        return load_csv_record(path, fs=fs)
-    rec = load_wfdb_record(wfdb_record_path(path))
-    if fs is not None and not math.isclose(fs, rec.fs):
-        raise InvalidParameterError(
-            f"The 'fs' parameter must match the WFDB header's {rec.fs:g} Hz (or be left out), "
-            f"got {fs!r} instead."
-        )
-    return rec
-
-
-def _fill_missing(x: np.ndarray) -> tuple[np.ndarray, int]:
-    """Linear interpolation over non-finite samples; returns the signal and how many were filled."""
-    ok = np.isfinite(x)
-    if ok.all():
-        return x, 0
-    if not ok.any():
-        raise InvalidParameterError("The selected lead has no finite sample.")
-    i = np.arange(x.size)
-    return np.interp(i, i[ok], x[ok]), int((~ok).sum())
 
 
 def _streamed(x: np.ndarray, fs: float, method: str, chunk: int) -> np.ndarray:
@@ -91,8 +68,8 @@ def detect(
     """Detect R-peaks in one lead of a recording; print the count and heart rate."""
     console = Console()
     try:
-        record = _load(path, fs)
-        x, filled = _fill_missing(record.lead(int(lead) if lead.lstrip("-").isdigit() else lead))
+        record = load_input(path, fs).record
+        x, filled = fill_missing(record.lead(int(lead) if lead.lstrip("-").isdigit() else lead))
         peaks = _streamed(x, record.fs, method, stream) if stream else detect_rpeaks(
             x, record.fs, method
         )

@@ -30,6 +30,7 @@ from .filters import (
     notch,
     notch_sos,
 )
+from .missing import fill_missing
 from .normalize import RunningZScore, zscore
 from .pipeline import Pipeline
 from .preprocess import PreprocessConfig, preprocess, streaming_preprocessor
@@ -60,6 +61,7 @@ __all__ = [
     "bandpass_sos",
     "default_block_len",
     "default_level",
+    "fill_missing",
     "notch",
     "notch_sos",
     "odd_window",
