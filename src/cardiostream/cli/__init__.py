@@ -10,16 +10,19 @@ import typer
 from . import analyze as _analyze
 from . import data as _data
 from . import detect as _detect
+from . import evaluate as _evaluate
+from . import train as _train
 
 app = typer.Typer(
     name="cardiostream",
-    help="ECG arrhythmia monitoring: signal processing, R-peak detection, beats and features.",
+    help="ECG arrhythmia monitoring: signal processing, R-peak detection, beats, features, "
+    "beat classifiers.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-for _mod in (_analyze, _data, _detect):
+for _mod in (_analyze, _data, _detect, _evaluate, _train):
     _mod.register(app)
 
 

@@ -1,0 +1,347 @@
+"""From :class:`~cardiostream.types.Beats` to model inputs: ``(n, 1, length)`` float32 arrays.
+
+Input kinds (all single-lead, one channel):
+
+* ``rr``: the nine RR features of paper 001 (Table 1), standardised with the mean and standard
+  deviation of the training beats (beats whose RR features are undefined, the first 43 of each
+  record, are unusable, as paper 001 drops them).
+* ``morph``: paper 001's 181-sample morphology vector, 0.25 s each side of the refined R-peak on
+  the 360 Hz grid (:func:`cardiostream.beats.morphology_features`).
+* ``wavelet``: the db4 level-3 DWT approximation of that vector, 28 coefficients
+  (:func:`cardiostream.beats.wavelet_features`).
+* ``window``: paper 002's 256-sample single-lead window at 360 Hz. The slides give only the
+  length; we centre it on the refined R-peak with 128 samples (0.356 s) before and 127
+  (0.353 s) after, i.e. ``WINDOW_S = (128/360, 127/360)``.
+
+Signal inputs are resampled onto the 360 Hz grid when the beats come at another rate, so a
+model trained on MIT-BIH consumes a 130 Hz chest strap the same way. Everything needed to
+repeat the transformation at inference (kind, grid, window, lead, preprocessing chain, classes,
+normalisation statistics) is the frozen :class:`Preprocessing`, saved in every checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ..beats import (
+    DEFAULT_PREPROCESS,
+    DEFAULT_WAVELET,
+    DEFAULT_WAVELET_LEVEL,
+    MORPHOLOGY_FS,
+    BeatDataset,
+    build_mitdb_dataset,
+    morphology_features,
+    wavelet_features,
+    window_samples,
+)
+from ..errors import InvalidParameterError, InvalidSignalError, check_param
+from ..types import Beats, _frozen
+from .config import CLASS_SETS, INPUTS, NORMALIZATIONS, TrainConfig
+
+__all__ = [
+    "INPUT_FS",
+    "MORPH_WINDOW_S",
+    "WINDOW_S",
+    "Preprocessing",
+    "TensorSet",
+    "encode_labels",
+    "fit_preprocessing",
+    "input_window_s",
+    "load_mitdb_beats",
+    "subset_beats",
+]
+
+#: Grid of every signal input (MIT-BIH's native rate, papers 001 and 002).
+INPUT_FS = MORPHOLOGY_FS
+#: Paper 001: 90 + 1 + 90 samples at 360 Hz.
+MORPH_WINDOW_S: tuple[float, float] = (0.25, 0.25)
+#: Paper 002: 256 samples at 360 Hz, 128 before and 127 after the R-peak (our centring).
+WINDOW_S: tuple[float, float] = (128 / 360, 127 / 360)
+_STD_FLOOR = 1e-8
+
+
+def input_window_s(kind: str) -> tuple[float, float]:
+    """Seconds cut before and after the R-peak for input ``kind``."""
+    check_param("input_kind", kind, kind in INPUTS, f"one of {list(INPUTS)}")
+    return WINDOW_S if kind == "window" else MORPH_WINDOW_S
+
+
+def encode_labels(labels: np.ndarray, classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of ``labels`` in ``classes`` and the mask of beats whose label is among them.
+
+    Returns
+    -------
+    keep : ndarray of bool, shape (n,)
+        False for beats of other classes (e.g. F and Q for the N/S/V task).
+    codes : ndarray of int64, shape (n,)
+        Class index (-1 where ``keep`` is False).
+    """
+    lab = np.asarray(labels).astype(str)
+    codes = np.full(lab.shape, -1, dtype=np.int64)
+    for i, c in enumerate(classes):
+        codes[lab == c] = i
+    return codes >= 0, codes
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How beats become model inputs; enough to repeat it at inference on any device.
+
+    Attributes
+    ----------
+    input_kind : str
+        One of :data:`~cardiostream.training.config.INPUTS`.
+    classes : tuple of str
+        Output classes in index order.
+    fs : float
+        Grid of the signal inputs (360 Hz); the sampling rate of the training beats.
+    window_s : (float, float)
+        Seconds before and after the R-peak of the beat windows.
+    lead : int
+        Lead index the beats were cut from.
+    preprocess : str
+        Filter chain applied before segmentation (:func:`cardiostream.beats.preprocess_ecg`).
+    normalize : {"none", "feature", "beat"}
+        Resolved normalisation.
+    mean, std : tuple of float or None
+        Per-position training statistics for ``normalize="feature"``.
+    wavelet, wavelet_level : str, int
+        DWT of the ``wavelet`` input.
+    causal_rr : bool
+        Whether RR features are the causal variant.
+    """
+
+    input_kind: str
+    classes: tuple[str, ...]
+    fs: float = INPUT_FS
+    window_s: tuple[float, float] = MORPH_WINDOW_S
+    lead: int = 0
+    preprocess: str = DEFAULT_PREPROCESS
+    normalize: str = "none"
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    wavelet: str = DEFAULT_WAVELET
+    wavelet_level: int = DEFAULT_WAVELET_LEVEL
+    causal_rr: bool = False
+
+    def __post_init__(self) -> None:
+        check_param("input_kind", self.input_kind, self.input_kind in INPUTS, f"one of {INPUTS}")
+        norms = tuple(n for n in NORMALIZATIONS if n != "auto")
+        check_param("normalize", self.normalize, self.normalize in norms, f"one of {norms}")
+        object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
+        object.__setattr__(self, "window_s", tuple(float(w) for w in self.window_s))
+        for name in ("mean", "std"):
+            v = getattr(self, name)
+            if v is not None:
+                object.__setattr__(self, name, tuple(float(x) for x in v))
+        if self.normalize == "feature":
+            ok = self.mean is not None and self.std is not None and len(self.mean) == self.length
+            ok = ok and len(self.std) == self.length and min(self.std) > 0  # type: ignore[arg-type]
+            check_param(
+                "mean/std", (self.mean, self.std), ok, f"{self.length} values each (std > 0)"
+            )
+
+    @property
+    def length(self) -> int:
+        """Input length (features, samples or coefficients)."""
+        if self.input_kind == "rr":
+            return 9
+        before, after = window_samples(self.fs, self.window_s)
+        n = before + 1 + after
+        if self.input_kind == "wavelet":
+            return int(
+                wavelet_features(np.zeros((1, n)), self.wavelet, self.wavelet_level).shape[1]
+            )
+        return n
+
+    def raw_features(self, beats: Beats) -> np.ndarray:
+        """Un-normalised inputs ``(n, length)`` float64 (NaN rows where undefined)."""
+        if not isinstance(beats, Beats):
+            raise InvalidParameterError(
+                f"The 'beats' parameter must be a Beats, got {type(beats).__name__} instead."
+            )
+        if self.input_kind == "rr":
+            if beats.rr_features is None:
+                raise InvalidSignalError(
+                    "The 'beats' parameter must carry rr_features for the 'rr' input, got None."
+                )
+            return np.asarray(beats.rr_features, dtype=np.float64)
+        before, after = window_samples(beats.fs, self.window_s)
+        if beats.windows.shape[1] != before + 1 + after:
+            raise InvalidSignalError(
+                f"The 'beats' windows must span {self.window_s} s around the R-peak "
+                f"({before + 1 + after} samples at {beats.fs:g} Hz) for the "
+                f"{self.input_kind!r} input, got {beats.windows.shape[1]} samples instead."
+            )
+        x = morphology_features(beats.windows, beats.fs, self.window_s, target_fs=self.fs)
+        if self.input_kind == "wavelet":
+            x = wavelet_features(x, self.wavelet, self.wavelet_level)
+        return x
+
+    def usable(self, beats: Beats) -> np.ndarray:
+        """Bool per beat: its raw input is defined (RR features need 43 previous beats)."""
+        return np.all(np.isfinite(self.raw_features(beats)), axis=1)
+
+    def transform_features(self, raw: np.ndarray) -> np.ndarray:
+        """Normalise raw features ``(n, length)`` into model inputs ``(n, 1, length)`` float32."""
+        x = np.asarray(raw, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.length:
+            raise InvalidSignalError(
+                f"The 'raw' parameter must have shape (n, {self.length}), got {x.shape} instead."
+            )
+        if self.normalize == "feature":
+            x = (x - np.asarray(self.mean)) / np.asarray(self.std)
+        elif self.normalize == "beat":
+            mu = x.mean(axis=1, keepdims=True)
+            sd = np.maximum(x.std(axis=1, keepdims=True), _STD_FLOOR)
+            x = (x - mu) / sd
+        return x.astype(np.float32)[:, None, :]
+
+    def transform(self, beats: Beats) -> np.ndarray:
+        """Model inputs ``(n, 1, length)`` float32 of every beat (NaN rows where unusable)."""
+        return self.transform_features(self.raw_features(beats))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types; :meth:`from_dict` inverts it."""
+        return {
+            "input_kind": self.input_kind,
+            "classes": list(self.classes),
+            "fs": self.fs,
+            "window_s": list(self.window_s),
+            "lead": self.lead,
+            "preprocess": self.preprocess,
+            "normalize": self.normalize,
+            "mean": None if self.mean is None else list(self.mean),
+            "std": None if self.std is None else list(self.std),
+            "wavelet": self.wavelet,
+            "wavelet_level": self.wavelet_level,
+            "causal_rr": self.causal_rr,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Preprocessing:
+        d = dict(data)
+        for name in ("classes", "window_s", "mean", "std"):
+            if d.get(name) is not None:
+                d[name] = tuple(d[name])
+        return cls(**d)
+
+
+def fit_preprocessing(config: TrainConfig, train_beats: Beats) -> Preprocessing:
+    """The :class:`Preprocessing` of ``config``, with statistics from the training beats.
+
+    ``train_beats`` must hold only training beats (never validation or test ones) that are
+    usable for the input; normalisation statistics are their per-position mean and population
+    standard deviation (floored at 1e-8).
+    """
+    prep = Preprocessing(
+        input_kind=config.input_kind,
+        classes=CLASS_SETS[config.classes],
+        fs=INPUT_FS,
+        window_s=input_window_s(config.input_kind),
+        lead=config.lead,
+        preprocess=config.preprocess,
+        normalize="none",
+        causal_rr=bool(train_beats.params.get("causal_rr", False)),
+    )
+    norm = config.resolved_normalize
+    if norm != "feature":
+        return replace(prep, normalize=norm)
+    raw = prep.raw_features(train_beats)
+    if raw.shape[0] == 0 or not np.all(np.isfinite(raw)):
+        raise InvalidSignalError(
+            "The 'train_beats' parameter must hold at least one beat with finite inputs to fit "
+            f"the normalisation, got {raw.shape[0]} beats (some non-finite) instead."
+        )
+    mean = raw.mean(axis=0)
+    std = np.maximum(raw.std(axis=0), _STD_FLOOR)
+    return replace(prep, normalize="feature", mean=tuple(mean), std=tuple(std))
+
+
+@dataclass(frozen=True, eq=False)
+class TensorSet:
+    """Model inputs with their labels and provenance.
+
+    Attributes
+    ----------
+    x : ndarray of float32, shape (n, 1, length)
+    y : ndarray of int64, shape (n,)
+        Class indices into :attr:`Preprocessing.classes`.
+    record_ids : ndarray of str, shape (n,)
+    rows : ndarray of int64, shape (n,)
+        Index of each example in the :class:`Beats` it came from.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    record_ids: np.ndarray
+    rows: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name in ("x", "y", "record_ids", "rows"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+        n = self.y.shape[0]
+        if self.x.shape[0] != n or self.record_ids.shape != (n,) or self.rows.shape != (n,):
+            raise InvalidSignalError(
+                f"TensorSet arrays disagree: x {self.x.shape}, y {self.y.shape}, record_ids "
+                f"{self.record_ids.shape}, rows {self.rows.shape}."
+            )
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+    @classmethod
+    def from_beats(cls, beats: Beats, prep: Preprocessing, rows: np.ndarray) -> TensorSet:
+        """Inputs of ``beats[rows]``; every row must be usable and labelled with a known class."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if beats.labels is None:
+            raise InvalidSignalError("The 'beats' parameter must carry labels, got None.")
+        keep, codes = encode_labels(beats.labels[rows], prep.classes)
+        raw = prep.raw_features(beats)[rows]
+        ok = keep.all() and np.all(np.isfinite(raw))
+        check_param("rows", "selection", bool(ok), "usable beats of the configured classes")
+        return cls(
+            x=prep.transform_features(raw),
+            y=codes,
+            record_ids=np.asarray(beats.record_ids)[rows],
+            rows=rows,
+        )
+
+
+def subset_beats(beats: Beats, rows: np.ndarray) -> Beats:
+    """The beats at positions ``rows`` (same fs and params)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    return Beats(
+        r_peaks=beats.r_peaks[rows],
+        record_ids=beats.record_ids[rows],
+        fs=beats.fs,
+        windows=beats.windows[rows],
+        labels=None if beats.labels is None else beats.labels[rows],
+        rr_features=None if beats.rr_features is None else beats.rr_features[rows],
+        params=dict(beats.params),
+    )
+
+
+def load_mitdb_beats(
+    config: TrainConfig,
+    records: Sequence[str],
+    *,
+    source: str = "annotations",
+    data_dir: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> BeatDataset:
+    """The MIT-BIH beats of ``records`` cut for ``config``'s input (lead, window, filters)."""
+    return build_mitdb_dataset(
+        list(records),
+        source=source,
+        lead=config.lead,
+        window_s=input_window_s(config.input_kind),
+        preprocess=config.preprocess,
+        data_dir=data_dir,
+        cache_dir=cache_dir,
+    )
