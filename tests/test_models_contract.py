@@ -54,6 +54,7 @@ def test_registry_holds_the_papers_models() -> None:
         "cnn_lstm_attn",
         "bilstm2x128",
         "resnet1d_attn",
+        "cnn1d_rr",
     }
     assert set(list_models()) == set(TORCH_MODELS) | set(list_models(framework="sklearn"))
 
@@ -138,6 +139,7 @@ def _cfgs() -> list[tuple[str, dict]]:
         ("lstm256", {"input_kind": "rr", "num_classes": 3, "dense_size": 64, "dropout": 0.0}),
         ("lstm_fcn", {"input_kind": "morph", "permute": False}),
         ("cnn1d", {"input_kind": "morph", "input_channels": 2, "kernel_size": 5}),
+        ("cnn1d_rr", {"input_length": 128 + 9, "rr_hidden": 8, "rr_features": "normalized"}),
         ("resnet1d_attn", {"input_length": 128, "input_fs": 180.0, "blocks_per_stage": 1}),
         ("random_forest", {"input_kind": "rr", "n_estimators": 7, "class_weight": "balanced"}),
     ]

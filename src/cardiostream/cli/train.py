@@ -22,6 +22,7 @@ class InputKind(StrEnum):
     morph = "morph"
     wavelet = "wavelet"
     window = "window"
+    window_rr = "window_rr"
 
 
 class ClassSet(StrEnum):

@@ -29,12 +29,15 @@ __all__ = [
 ]
 
 #: Kinds of model input: RR-interval features, morphology vector, DWT approximation of the
-#: morphology vector, a raw single-lead window, a 12-lead record.
-INPUT_KINDS: tuple[str, ...] = ("rr", "morph", "wavelet", "window", "ecg12")
+#: morphology vector, a raw single-lead window, that window followed by the RR features, a
+#: 12-lead record.
+INPUT_KINDS: tuple[str, ...] = ("rr", "morph", "wavelet", "window", "window_rr", "ecg12")
 
 #: Paper 002 classifies 256-sample single-lead MIT-BIH windows (360 Hz).
 WINDOW_LENGTH = 256
 WINDOW_FS = 360.0
+#: RR features appended to the window of the ``window_rr`` input (paper 001, Table 1).
+RR_LENGTH = len(RR_FEATURE_NAMES)
 
 _BATCHNORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
@@ -88,7 +91,9 @@ def default_input_spec(kind: str) -> InputSpec:
     ``rr``: the 9 RR features of paper 001 (Table 1); ``morph``: 181 samples (0.25 s each side of
     the R-peak at 360 Hz, paper 001 section 3.2.2); ``wavelet``: the db4 level-3 approximation of
     the morphology vector (28 coefficients); ``window``: 256 samples at 360 Hz (paper 002);
-    ``ecg12``: 10 s of 12 leads at 100 Hz (PTB-XL's low-rate records).
+    ``window_rr``: those 256 samples followed by the 9 RR features (265 values; ``fs`` None
+    because the axis is not uniformly sampled time throughout); ``ecg12``: 10 s of 12 leads at
+    100 Hz (PTB-XL's low-rate records).
     """
     check_param("input_kind", kind, kind in INPUT_KINDS, f"one of {list(INPUT_KINDS)}")
     if kind == "rr":
@@ -101,6 +106,8 @@ def default_input_spec(kind: str) -> InputSpec:
         return InputSpec("wavelet", int(wavelet_features(np.zeros((1, n_morph))).shape[1]))
     if kind == "window":
         return InputSpec("window", WINDOW_LENGTH, fs=WINDOW_FS)
+    if kind == "window_rr":
+        return InputSpec("window_rr", WINDOW_LENGTH + RR_LENGTH)
     return InputSpec("ecg12", 1000, channels=12, fs=100.0)
 
 

@@ -38,7 +38,7 @@ __all__ = [
 CLASS_SETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {"aami5": ("N", "S", "V", "F", "Q"), "nsv": ("N", "S", "V")}
 )
-INPUTS: tuple[str, ...] = ("rr", "morph", "wavelet", "window")
+INPUTS: tuple[str, ...] = ("rr", "morph", "wavelet", "window", "window_rr")
 PROTOCOLS: tuple[str, ...] = ("intra", "inter")
 #: ``ce``: cross-entropy (the papers'); ``focal``: focal loss (Lin et al. 2017).
 LOSSES: tuple[str, ...] = ("ce", "focal")
@@ -47,7 +47,8 @@ LOSSES: tuple[str, ...] = ("ce", "focal")
 CLASS_WEIGHTINGS: tuple[str, ...] = ("none", "balanced", "sqrt")
 MONITORS: tuple[str, ...] = ("val_macro_f1", "val_loss")
 #: ``auto``: ``feature`` for RR features, ``none`` for signal inputs; ``feature``: standardise each
-#: input position with training-set mean and std; ``beat``: z-score each beat on its own.
+#: input position with training-set mean and std; ``beat``: z-score each beat on its own. For
+#: ``window_rr`` it applies to the window part; the RR part is always standardised.
 NORMALIZATIONS: tuple[str, ...] = ("auto", "none", "feature", "beat")
 DEVICES: tuple[str, ...] = ("cpu", "cuda", "auto")
 
@@ -68,7 +69,7 @@ class TrainConfig:
     ----------
     model : str
         Registry name (:func:`cardiostream.models.list_models`).
-    input_kind : {"rr", "morph", "wavelet", "window"}
+    input_kind : {"rr", "morph", "wavelet", "window", "window_rr"}
         Model input (see :mod:`cardiostream.training.data`).
     classes : {"aami5", "nsv"}
         Label set (:data:`CLASS_SETS`); ``nsv`` drops F and Q beats.
@@ -108,7 +109,8 @@ class TrainConfig:
     preprocess : str
         Beat preprocessing (:data:`cardiostream.beats.PREPROCESS_METHODS`).
     normalize : {"auto", "none", "feature", "beat"}
-        Input normalisation (:data:`NORMALIZATIONS`).
+        Input normalisation (:data:`NORMALIZATIONS`); for ``window_rr``, of the window part
+        (the RR part is always standardised with training statistics).
     num_threads : int
         ``torch.set_num_threads`` during training.
     device : {"cpu", "cuda", "auto"}

@@ -12,6 +12,10 @@ Input kinds (all single-lead, one channel):
 * ``window``: paper 002's 256-sample single-lead window at 360 Hz. The slides give only the
   length; we centre it on the refined R-peak with 128 samples (0.356 s) before and 127
   (0.353 s) after, i.e. ``WINDOW_S = (128/360, 127/360)``.
+* ``window_rr``: that window followed by the nine RR features, 265 values. The RR part is always
+  standardised with training statistics (``rr_mean``, ``rr_std``); ``normalize`` applies to the
+  window part. Morphology plus patient-normalised RR intervals is what lets inter-patient
+  classifiers find supraventricular beats (de Chazal et al., IEEE TBME 51(7), 2004).
 
 Signal inputs are resampled onto the 360 Hz grid when the beats come at another rate, so a
 model trained on MIT-BIH consumes a 130 Hz chest strap the same way. Everything needed to
@@ -33,6 +37,7 @@ from ..beats import (
     DEFAULT_WAVELET,
     DEFAULT_WAVELET_LEVEL,
     MORPHOLOGY_FS,
+    RR_FEATURE_NAMES,
     BeatDataset,
     build_mitdb_dataset,
     morphology_features,
@@ -63,12 +68,13 @@ MORPH_WINDOW_S: tuple[float, float] = (0.25, 0.25)
 #: Paper 002: 256 samples at 360 Hz, 128 before and 127 after the R-peak (our centring).
 WINDOW_S: tuple[float, float] = (128 / 360, 127 / 360)
 _STD_FLOOR = 1e-8
+_N_RR = len(RR_FEATURE_NAMES)
 
 
 def input_window_s(kind: str) -> tuple[float, float]:
     """Seconds cut before and after the R-peak for input ``kind``."""
     check_param("input_kind", kind, kind in INPUTS, f"one of {list(INPUTS)}")
-    return WINDOW_S if kind == "window" else MORPH_WINDOW_S
+    return WINDOW_S if kind in ("window", "window_rr") else MORPH_WINDOW_S
 
 
 def encode_labels(labels: np.ndarray, classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -109,7 +115,10 @@ class Preprocessing:
     normalize : {"none", "feature", "beat"}
         Resolved normalisation.
     mean, std : tuple of float or None
-        Per-position training statistics for ``normalize="feature"``.
+        Per-position training statistics for ``normalize="feature"`` (of the window part for
+        ``window_rr``).
+    rr_mean, rr_std : tuple of float or None
+        Training statistics of the nine RR features of ``window_rr`` (required to transform).
     wavelet, wavelet_level : str, int
         DWT of the ``wavelet`` input.
     causal_rr : bool
@@ -128,6 +137,8 @@ class Preprocessing:
     wavelet: str = DEFAULT_WAVELET
     wavelet_level: int = DEFAULT_WAVELET_LEVEL
     causal_rr: bool = False
+    rr_mean: tuple[float, ...] | None = None
+    rr_std: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         check_param("input_kind", self.input_kind, self.input_kind in INPUTS, f"one of {INPUTS}")
@@ -135,22 +146,38 @@ class Preprocessing:
         check_param("normalize", self.normalize, self.normalize in norms, f"one of {norms}")
         object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
         object.__setattr__(self, "window_s", tuple(float(w) for w in self.window_s))
-        for name in ("mean", "std"):
+        for name in ("mean", "std", "rr_mean", "rr_std"):
             v = getattr(self, name)
             if v is not None:
                 object.__setattr__(self, name, tuple(float(x) for x in v))
+        n = self._signal_length
         if self.normalize == "feature":
-            ok = self.mean is not None and self.std is not None and len(self.mean) == self.length
-            ok = ok and len(self.std) == self.length and min(self.std) > 0  # type: ignore[arg-type]
+            ok = self.mean is not None and self.std is not None and len(self.mean) == n
+            ok = ok and len(self.std) == n and min(self.std) > 0  # type: ignore[arg-type]
+            check_param("mean/std", (self.mean, self.std), ok, f"{n} values each (std > 0)")
+        if self.rr_mean is not None or self.rr_std is not None:
+            ok = self.input_kind == "window_rr" and self.rr_mean is not None
+            ok = ok and self.rr_std is not None and len(self.rr_mean) == _N_RR  # type: ignore[arg-type]
+            ok = ok and len(self.rr_std) == _N_RR and min(self.rr_std) > 0  # type: ignore[arg-type]
             check_param(
-                "mean/std", (self.mean, self.std), ok, f"{self.length} values each (std > 0)"
+                "rr_mean/rr_std",
+                (self.rr_mean, self.rr_std),
+                ok,
+                f"None, or for the 'window_rr' input {_N_RR} values each (std > 0)",
             )
 
     @property
     def length(self) -> int:
-        """Input length (features, samples or coefficients)."""
+        """Input length (features, samples or coefficients; window then RR for ``window_rr``)."""
+        if self.input_kind == "window_rr":
+            return self._signal_length + _N_RR
+        return self._signal_length
+
+    @property
+    def _signal_length(self) -> int:
+        """Length of the part ``normalize`` applies to (all but the RR part of ``window_rr``)."""
         if self.input_kind == "rr":
-            return 9
+            return _N_RR
         before, after = window_samples(self.fs, self.window_s)
         n = before + 1 + after
         if self.input_kind == "wavelet":
@@ -165,12 +192,15 @@ class Preprocessing:
             raise InvalidParameterError(
                 f"The 'beats' parameter must be a Beats, got {type(beats).__name__} instead."
             )
-        if self.input_kind == "rr":
+        if self.input_kind in ("rr", "window_rr"):
             if beats.rr_features is None:
                 raise InvalidSignalError(
-                    "The 'beats' parameter must carry rr_features for the 'rr' input, got None."
+                    f"The 'beats' parameter must carry rr_features for the {self.input_kind!r} "
+                    "input, got None."
                 )
-            return np.asarray(beats.rr_features, dtype=np.float64)
+            rr = np.asarray(beats.rr_features, dtype=np.float64)
+            if self.input_kind == "rr":
+                return rr
         before, after = window_samples(beats.fs, self.window_s)
         if beats.windows.shape[1] != before + 1 + after:
             raise InvalidSignalError(
@@ -181,6 +211,8 @@ class Preprocessing:
         x = morphology_features(beats.windows, beats.fs, self.window_s, target_fs=self.fs)
         if self.input_kind == "wavelet":
             x = wavelet_features(x, self.wavelet, self.wavelet_level)
+        if self.input_kind == "window_rr":
+            x = np.concatenate([x, rr], axis=1)
         return x
 
     def usable(self, beats: Beats) -> np.ndarray:
@@ -194,6 +226,18 @@ class Preprocessing:
             raise InvalidSignalError(
                 f"The 'raw' parameter must have shape (n, {self.length}), got {x.shape} instead."
             )
+        if self.input_kind == "window_rr":
+            if self.rr_mean is None or self.rr_std is None:
+                raise InvalidParameterError(
+                    "The 'rr_mean/rr_std' parameter must hold the training statistics of the RR "
+                    "features to transform the 'window_rr' input, got None instead "
+                    "(use fit_preprocessing)."
+                )
+            n = self._signal_length
+            rr = (x[:, n:] - np.asarray(self.rr_mean)) / np.asarray(self.rr_std)
+            head = replace(self, input_kind="window", rr_mean=None, rr_std=None)
+            window = head.transform_features(x[:, :n])
+            return np.concatenate([window, rr.astype(np.float32)[:, None, :]], axis=2)
         if self.normalize == "feature":
             x = (x - np.asarray(self.mean)) / np.asarray(self.std)
         elif self.normalize == "beat":
@@ -221,12 +265,14 @@ class Preprocessing:
             "wavelet": self.wavelet,
             "wavelet_level": self.wavelet_level,
             "causal_rr": self.causal_rr,
+            "rr_mean": None if self.rr_mean is None else list(self.rr_mean),
+            "rr_std": None if self.rr_std is None else list(self.rr_std),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Preprocessing:
         d = dict(data)
-        for name in ("classes", "window_s", "mean", "std"):
+        for name in ("classes", "window_s", "mean", "std", "rr_mean", "rr_std"):
             if d.get(name) is not None:
                 d[name] = tuple(d[name])
         return cls(**d)
@@ -250,7 +296,7 @@ def fit_preprocessing(config: TrainConfig, train_beats: Beats) -> Preprocessing:
         causal_rr=bool(train_beats.params.get("causal_rr", False)),
     )
     norm = config.resolved_normalize
-    if norm != "feature":
+    if norm != "feature" and config.input_kind != "window_rr":
         return replace(prep, normalize=norm)
     raw = prep.raw_features(train_beats)
     if raw.shape[0] == 0 or not np.all(np.isfinite(raw)):
@@ -260,7 +306,12 @@ def fit_preprocessing(config: TrainConfig, train_beats: Beats) -> Preprocessing:
         )
     mean = raw.mean(axis=0)
     std = np.maximum(raw.std(axis=0), _STD_FLOOR)
-    return replace(prep, normalize="feature", mean=tuple(mean), std=tuple(std))
+    n = prep._signal_length
+    if config.input_kind == "window_rr":
+        prep = replace(prep, rr_mean=tuple(mean[n:]), rr_std=tuple(std[n:]))
+    if norm != "feature":
+        return replace(prep, normalize=norm)
+    return replace(prep, normalize="feature", mean=tuple(mean[:n]), std=tuple(std[:n]))
 
 
 @dataclass(frozen=True, eq=False)
