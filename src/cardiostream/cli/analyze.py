@@ -11,17 +11,15 @@ from rich.console import Console
 from rich.table import Table
 
 from ..analyze import AnalysisResult, analyze_record, default_input, load_input, write_outputs
-from ..detect import DEFAULT_METHOD, list_detectors
 from ..errors import CardiostreamError
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[red]Error:[/red] {message}", highlight=False)
-    raise typer.Exit(code=1)
-
-
-def _lead(text: str) -> int | str:
-    return int(text) if text.lstrip("-").isdigit() else text
+from ._options import (
+    DEFAULT_DETECTOR,
+    FsOption,
+    LeadOption,
+    MethodOption,
+    fail,
+    parse_lead,
+)
 
 
 def analyze(
@@ -40,14 +38,9 @@ def analyze(
             "present, otherwise a synthetic ECG from cardiostream.synth.",
         ),
     ] = False,
-    fs: Annotated[
-        float | None,
-        typer.Option("--fs", help="Sampling rate in Hz (CSV files without a time column)."),
-    ] = None,
-    lead: Annotated[str, typer.Option("--lead", help="Lead index or name.")] = "0",
-    method: Annotated[
-        str, typer.Option("--method", help=f"R-peak detector: {', '.join(list_detectors())}.")
-    ] = DEFAULT_METHOD,
+    fs: FsOption = None,
+    lead: LeadOption = "0",
+    method: MethodOption = DEFAULT_DETECTOR,
     data_dir: Annotated[
         Path | None,
         typer.Option("--data-dir", help="Data root (for --default); else $CARDIOSTREAM_DATA."),
@@ -58,14 +51,14 @@ def analyze(
 ) -> None:
     """Detect R-peaks, assess signal quality and summarise heart rate of one ECG recording."""
     if default == (path is not None):
-        _fail("Give either PATH or --default (exactly one of them).")
+        fail("Give either PATH or --default (exactly one of them).")
     console = Console()
     try:
         given = default_input(data_dir) if default else load_input(path, fs=fs)  # type: ignore[arg-type]
         console.print(f"[bold]Input:[/bold] {given.description}", highlight=False)
         result = analyze_record(
             given.record,
-            lead=_lead(lead),
+            lead=parse_lead(lead),
             method=method,
             reference=given.reference,
             reference_description=given.reference_description,
@@ -73,7 +66,7 @@ def analyze(
         )
         png, js = write_outputs(result, given.record, out)
     except CardiostreamError as e:
-        _fail(str(e))
+        fail(str(e))
         return
     console.print(_summary_table(result))
     console.print(f"Plot:    {png}", highlight=False)

@@ -15,6 +15,7 @@ from ..datasets._root import ENV_VAR, data_root
 from ..datasets.download import DATASETS, download_dataset
 from ..datasets.inventory import dataset_inventory
 from ..errors import CardiostreamError
+from ._options import fail
 
 data_app = typer.Typer(
     name="data",
@@ -29,11 +30,6 @@ class DatasetName(StrEnum):
     mitdb = "mitdb"
     ptbxl = "ptbxl"
     nstdb = "nstdb"
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[red]Error:[/red] {message}", highlight=False)
-    raise typer.Exit(code=1)
 
 
 @data_app.command("download")
@@ -61,9 +57,9 @@ def download(
     try:
         dest = download_dataset(dataset.value, data_dir, records=wanted, overwrite=overwrite)
     except CardiostreamError as e:
-        _fail(str(e))
+        fail(str(e))
     except OSError as e:  # network or disk trouble from wfdb
-        _fail(f"download failed: {e}")
+        fail(f"download failed: {e}")
     console.print(f"done: {dest}")
 
 
@@ -79,7 +75,7 @@ def info(
         root = data_root(data_dir)
         statuses = dataset_inventory(root)
     except CardiostreamError as e:
-        _fail(str(e))
+        fail(str(e))
     console = Console()
     console.print(f"data root: {root}", highlight=False)
     console.print(f"cache:     {default_cache_dir()}", highlight=False)

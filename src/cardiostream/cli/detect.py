@@ -10,15 +10,18 @@ import typer
 from rich.console import Console
 
 from ..analyze import load_input
-from ..detect import DEFAULT_METHOD, StreamingDetector, detect_rpeaks, list_detectors
+from ..detect import StreamingDetector, detect_rpeaks
 from ..errors import CardiostreamError
 from ..signal import fill_missing
 from ..types import Record
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[red]Error:[/red] {message}", highlight=False)
-    raise typer.Exit(code=1)
+from ._options import (
+    DEFAULT_DETECTOR,
+    FsOption,
+    LeadOption,
+    MethodOption,
+    fail,
+    parse_lead,
+)
 
 
 def _streamed(x: np.ndarray, fs: float, method: str, chunk: int) -> np.ndarray:
@@ -43,14 +46,9 @@ def detect(
     path: Annotated[
         Path, typer.Argument(help="WFDB record (with or without .hea/.dat) or CSV file.")
     ],
-    fs: Annotated[
-        float | None,
-        typer.Option("--fs", help="Sampling rate in Hz (CSV files without a time column)."),
-    ] = None,
-    lead: Annotated[str, typer.Option("--lead", help="Lead index or name.")] = "0",
-    method: Annotated[
-        str, typer.Option("--method", help=f"R-peak detector: {', '.join(list_detectors())}.")
-    ] = DEFAULT_METHOD,
+    fs: FsOption = None,
+    lead: LeadOption = "0",
+    method: MethodOption = DEFAULT_DETECTOR,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="CSV file for the peaks (sample, time_s[, timestamp_ns])."),
@@ -69,18 +67,21 @@ def detect(
     console = Console()
     try:
         record = load_input(path, fs).record
-        x, filled = fill_missing(record.lead(int(lead) if lead.lstrip("-").isdigit() else lead))
-        peaks = _streamed(x, record.fs, method, stream) if stream else detect_rpeaks(
-            x, record.fs, method
+        x, filled = fill_missing(record.lead(parse_lead(lead)))
+        peaks = (
+            _streamed(x, record.fs, method, stream)
+            if stream
+            else detect_rpeaks(x, record.fs, method)
         )
     except CardiostreamError as e:
-        _fail(str(e))
+        fail(str(e))
         return
-    lead_name = record.leads[int(lead)] if lead.lstrip("-").isdigit() else lead
+    which = parse_lead(lead)
+    lead_name = record.leads[which] if isinstance(which, int) else which
     console.print(
         f"[bold]{record.record_id}[/bold]: {record.duration_s:.1f} s at {record.fs:g} Hz, "
-        f"lead {lead_name}, method {method}" + (f", streamed in {stream}-sample chunks"
-                                                 if stream else ""),
+        f"lead {lead_name}, method {method}"
+        + (f", streamed in {stream}-sample chunks" if stream else ""),
         highlight=False,
     )
     if filled:

@@ -9,11 +9,7 @@ import typer
 from rich.console import Console
 
 from ..errors import CardiostreamError
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[red]Error:[/red] {message}", highlight=False)
-    raise typer.Exit(code=1)
+from ._options import fail
 
 
 def evaluate_command(
@@ -56,7 +52,7 @@ def evaluate_command(
             data_dir=data_dir,
         )
     except CardiostreamError as e:
-        _fail(str(e))
+        fail(str(e))
         return
     console = Console()
     console.print(ev.report.to_markdown(), markup=False, highlight=False)

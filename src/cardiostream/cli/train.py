@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from ..errors import CardiostreamError
+from ._options import fail
 
 
 class InputKind(StrEnum):
@@ -37,11 +38,6 @@ class Protocol(StrEnum):
 
     intra = "intra"
     inter = "inter"
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[red]Error:[/red] {message}", highlight=False)
-    raise typer.Exit(code=1)
 
 
 def train_command(
@@ -100,7 +96,7 @@ def train_command(
         t0 = time.perf_counter()
         run = train(cfg, out, command=command, progress=progress, data_dir=data_dir)
     except CardiostreamError as e:
-        _fail(str(e))
+        fail(str(e))
         return
     fit = run.fit
     console.print(
