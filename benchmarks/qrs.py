@@ -30,7 +30,6 @@ Timing runs must be sequential (``--jobs 1``, the default) for the seconds to be
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
@@ -186,7 +185,9 @@ class Counts:
 
 def match_window(fs: float, window_s: float = MATCH_WINDOW_S) -> int:
     """``compare_annotations`` window (exclusive) so that matches are at most ``window_s`` apart."""
-    return math.floor(window_s * fs + 1e-9) + 1
+    from cardiostream.beats import match_window_samples
+
+    return match_window_samples(fs, window_s)
 
 
 def match(ref: np.ndarray, test: np.ndarray, fs: float, window_s: float = MATCH_WINDOW_S) -> Counts:

@@ -5,6 +5,7 @@ Features follow Pramukantoro et al. 2025 (../shared/papers/001), section 3.2 and
 
 from __future__ import annotations
 
+from ._match import MATCH_WINDOW_S, match_beats, match_window_samples
 from .dataset import BeatDataset, RecordBeatSummary, build_mitdb_beats, build_mitdb_dataset
 from .morphology import MORPHOLOGY_FS, morphology_features
 from .preprocess import DEFAULT_PREPROCESS, PREPROCESS_METHODS, preprocess_ecg
@@ -24,6 +25,7 @@ __all__ = [
     "DEFAULT_PREPROCESS",
     "DEFAULT_WAVELET",
     "DEFAULT_WAVELET_LEVEL",
+    "MATCH_WINDOW_S",
     "MORPHOLOGY_FS",
     "N_AVG_BEATS",
     "PREPROCESS_METHODS",
@@ -35,6 +37,8 @@ __all__ = [
     "StreamingRRFeatures",
     "build_mitdb_beats",
     "build_mitdb_dataset",
+    "match_beats",
+    "match_window_samples",
     "morphology_features",
     "preprocess_ecg",
     "refine_rpeaks",

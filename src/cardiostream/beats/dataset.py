@@ -51,7 +51,7 @@ __all__ = ["BeatDataset", "RecordBeatSummary", "build_mitdb_beats", "build_mitdb
 _SOURCES = ("annotations", "detector")
 _CACHE_NAMESPACE = "mitdb_beats"
 #: Bump when the arrays this module stores change meaning.
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: inclusive 150 ms match window
 
 
 @dataclass(frozen=True)
