@@ -14,7 +14,7 @@ $(VENV)/bin/python:
 
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e ".[test,bench]"
+	$(PIP) install --quiet -e ".[test,bench,serve,onnx]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

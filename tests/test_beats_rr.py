@@ -142,3 +142,19 @@ def test_short_sequences_give_all_invalid_rows() -> None:
     for n in (0, 1, 2, 43):
         f = rr_features(np.arange(n) * 300, 360.0)
         assert f.values.shape == (n, 9) and not f.valid.any()
+
+
+def test_warm_up_averages_the_intervals_available() -> None:
+    rng = np.random.default_rng(3)
+    r = np.cumsum(rng.integers(250, 400, size=80)).astype(np.int64)
+    full = rr_features(r, 360.0).values
+    warm = rr_features(r, 360.0, min_avg=8).values
+    assert not np.isfinite(warm[:9]).all(axis=1).any()
+    assert np.isfinite(warm[9:-1]).all()
+    np.testing.assert_array_equal(warm[43:], full[43:])
+    for i in (9, 20, 42):
+        # beat i has i - 1 earlier intervals: the paper's rule with n_avg = i - 1
+        want = rr_features(r, 360.0, n_avg=i - 1).values[i]
+        np.testing.assert_allclose(warm[i], want, rtol=1e-12)
+    with pytest.raises(InvalidParameterError, match="min_avg"):
+        rr_features(r, 360.0, min_avg=50)

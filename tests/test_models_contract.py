@@ -55,6 +55,7 @@ def test_registry_holds_the_papers_models() -> None:
         "bilstm2x128",
         "resnet1d_attn",
         "cnn1d_rr",
+        "beatnet",
     }
     assert set(list_models()) == set(TORCH_MODELS) | set(list_models(framework="sklearn"))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from scipy.ndimage import median_filter
 
 from .beats._match import MATCH_WINDOW_S, match_beats
 from .beats.preprocess import DEFAULT_PREPROCESS, PREPROCESS_METHODS, preprocess_ecg
+from .classify import INCONCLUSIVE, BeatClassifier, BeatPredictions
 from .datasets import (
     load_csv_record,
     load_mitdb_annotations,
@@ -134,6 +135,14 @@ class AnalysisResult:
     quality : QualityReport
     reference : DetectionScore or None
         Se / +P against reference annotations when available.
+    beats : BeatPredictions or None
+        Class of every detected beat from the beat classifier (beats the quality index rejects
+        are ``inconclusive``), when one was given.
+    classifier : str
+        Name of that classifier.
+    label_agreement : dict or None
+        Detected beats matched to reference beats carrying AAMI labels: per-class counts of
+        reference vs predicted labels and the accuracy on conclusive beats.
     """
 
     record_id: str
@@ -152,6 +161,9 @@ class AnalysisResult:
     reference: DetectionScore | None = None
     input_description: str = ""
     params: dict = field(default_factory=dict)
+    beats: BeatPredictions | None = None
+    classifier: str = ""
+    label_agreement: dict | None = None
 
     def __post_init__(self) -> None:
         for name in ("r_peaks", "beat_usable", "rr_s", "rr_end_s"):
@@ -198,6 +210,10 @@ class AnalysisResult:
                 },
                 "reference": ref,
                 "r_peaks": self.r_peaks.tolist(),
+                "classifier": self.classifier or None,
+                "beat_counts": None if self.beats is None else self.beats.counts(),
+                "beat_labels": None if self.beats is None else self.beats.labels.tolist(),
+                "label_agreement": self.label_agreement,
                 "params": self.params,
             }
         )
@@ -212,6 +228,7 @@ def analyze_record(
     reference: BeatAnnotations | None = None,
     reference_description: str = "reference annotations",
     input_description: str = "",
+    classifier: BeatClassifier | None = None,
 ) -> AnalysisResult:
     """Detect beats, assess quality and summarise heart rate of one lead of ``record``.
 
@@ -228,6 +245,9 @@ def analyze_record(
         interpolated for the detector), as they are designed and benchmarked for.
     reference : BeatAnnotations, optional
         Reference beats (MIT-BIH ``atr``); Se / +P are computed against them within 150 ms.
+    classifier : BeatClassifier, optional
+        Labels every detected beat (e.g. :func:`cardiostream.load_default_model`); beats in
+        stretches the quality index rejects are labelled ``inconclusive``.
 
     Returns
     -------
@@ -243,9 +263,16 @@ def analyze_record(
     quality = assess_quality(raw, record.fs, peaks)
     usable = quality.beat_usable if peaks.size else np.zeros(0, bool)
     rr_s, rr_end_s, adjacent = _usable_intervals(peaks, usable, quality, record.fs)
-    score = None
+    labelled = None
+    if classifier is not None:
+        labelled = classifier.classify(fill_missing(raw)[0], record.fs, peaks)
+        gated = np.where(usable, labelled.labels, INCONCLUSIVE)
+        labelled = replace(labelled, labels=gated)
+    score = agreement = None
     if reference is not None:
-        ref_idx, _ = match_beats(reference.samples, peaks, record.fs, MATCH_WINDOW_S)
+        ref_idx, det_idx = match_beats(reference.samples, peaks, record.fs, MATCH_WINDOW_S)
+        if labelled is not None:
+            agreement = _agreement(reference.aami[ref_idx], labelled.labels[det_idx], labelled)
         tp = int(ref_idx.size)
         score = DetectionScore(
             tp=tp,
@@ -270,6 +297,9 @@ def analyze_record(
         quality=quality,
         reference=score,
         input_description=input_description,
+        beats=labelled,
+        classifier="" if classifier is None else classifier.name,
+        label_agreement=agreement,
         params={
             "lead": lead,
             "method": method,
@@ -278,6 +308,25 @@ def analyze_record(
             "hr_median_intervals": _HR_MEDIAN_INTERVALS,
         },
     )
+
+
+def _agreement(ref: np.ndarray, pred: np.ndarray, labelled: BeatPredictions) -> dict:
+    """Reference AAMI label vs predicted label on matched beats (counts and accuracy)."""
+    classes = labelled.classes
+    modelled = np.isin(ref, classes)
+    conclusive = modelled & (pred != INCONCLUSIVE)
+    table = {
+        c: {p: int(np.sum((ref == c) & (pred == p))) for p in (*classes, INCONCLUSIVE)}
+        for c in np.unique(ref)
+    }
+    acc = float(np.mean(ref[conclusive] == pred[conclusive])) if conclusive.any() else float("nan")
+    return {
+        "n_matched": int(ref.size),
+        "n_modelled": int(modelled.sum()),
+        "n_conclusive": int(conclusive.sum()),
+        "accuracy": acc,
+        "reference_vs_predicted": table,
+    }
 
 
 def load_input(

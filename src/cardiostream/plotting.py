@@ -23,10 +23,20 @@ from .errors import check_param
 if TYPE_CHECKING:
     from .analyze import AnalysisResult
 
-__all__ = ["choose_strips", "plot_analysis"]
+__all__ = ["CLASS_COLOURS", "choose_strips", "plot_analysis"]
 
 _MINOR_COLOUR, _MAJOR_COLOUR = "#f7d9d9", "#eaa5a5"
 _UNUSABLE_COLOUR = "#7f7f7f"
+#: Beat-class colours from the Okabe–Ito palette (distinguishable with common colour-vision
+#: deficiencies); the class letter is drawn too, so colour is never the only cue.
+CLASS_COLOURS: dict[str, str] = {
+    "N": "#0072B2",
+    "S": "#E69F00",
+    "V": "#D55E00",
+    "F": "#CC79A7",
+    "Q": "#009E73",
+    "inconclusive": "#7f7f7f",
+}
 
 
 def choose_strips(
@@ -133,13 +143,38 @@ def _strip(
     ax.plot(t, seg, color="black", linewidth=0.8)
     p = result.r_peaks
     sel = (p >= a) & (p < b)
-    good = sel & result.beat_usable
-    bad = sel & ~result.beat_usable
-    ax.plot(p[good] / fs, x[p[good]], "v", color="#d62728", markersize=5, label="R-peak")
-    ax.plot(p[bad] / fs, x[p[bad]], "v", color="#7f7f7f", markersize=5, label="R-peak (unusable)")
+    if result.beats is not None:
+        _class_marks(ax, x, fs, p, sel, result.beats.labels, y1)
+    else:
+        good = sel & result.beat_usable
+        bad = sel & ~result.beat_usable
+        ax.plot(p[good] / fs, x[p[good]], "v", color="#d62728", markersize=5, label="R-peak")
+        ax.plot(p[bad] / fs, x[p[bad]], "v", color=_UNUSABLE_COLOUR, markersize=5)
     ax.set_ylabel("mV")
     ax.set_title(f"{t0:.1f}–{t1:.1f} s", fontsize=9, loc="left")
     ax.tick_params(labelsize=8)
+
+
+def _class_marks(
+    ax: Axes,
+    x: np.ndarray,
+    fs: float,
+    p: np.ndarray,
+    sel: np.ndarray,
+    labels: np.ndarray,
+    top: float,
+) -> None:
+    """R-peak markers coloured by beat class, with the class letter above each beat."""
+    for cls, colour in CLASS_COLOURS.items():
+        m = sel & (labels == cls)
+        if not m.any():
+            continue
+        ax.plot(p[m] / fs, x[p[m]], "v", color=colour, markersize=6, label=cls)
+        letter = "?" if cls == "inconclusive" else cls
+        for t in p[m] / fs:
+            ax.text(t, top - 0.05, letter, color=colour, fontsize=8, ha="center", va="top",
+                    fontweight="bold")
+    ax.legend(loc="lower right", fontsize=7, ncol=6, framealpha=0.8, handletextpad=0.2)
 
 
 def _hr_panel(ax: Axes, result: AnalysisResult, spans: np.ndarray) -> None:

@@ -100,7 +100,11 @@ class RRFeatures:
 
 
 def rr_features(
-    r_peaks: np.ndarray, fs: float, causal: bool = False, n_avg: int = N_AVG_BEATS
+    r_peaks: np.ndarray,
+    fs: float,
+    causal: bool = False,
+    n_avg: int = N_AVG_BEATS,
+    min_avg: int | None = None,
 ) -> RRFeatures:
     """Compute the nine RR features of paper 001 Table 1 for every beat.
 
@@ -115,6 +119,11 @@ def rr_features(
         Use no future beat (RR+1 columns replaced by RR-2 ones; see the module docstring).
     n_avg : int
         Intervals averaged for avgRR / stddevRR (42 in the paper).
+    min_avg : int, optional
+        Warm-up for inference: beats with at least ``min_avg`` (but fewer than ``n_avg``)
+        earlier intervals get avgRR / stddevRR over those they have instead of NaN, so only
+        the first ``min_avg + 1`` beats of a recording stay undefined. None (the paper's rule):
+        ``n_avg``.
 
     Returns
     -------
@@ -123,8 +132,10 @@ def rr_features(
     """
     check_param("fs", fs, np.isfinite(fs) and fs > 0, "a positive sampling rate in Hz")
     check_param("n_avg", n_avg, isinstance(n_avg, int) and n_avg >= 2, "an integer >= 2")
+    ok = min_avg is None or (isinstance(min_avg, int) and 2 <= min_avg <= n_avg)
+    check_param("min_avg", min_avg, ok, f"None or an integer in [2, n_avg={n_avg}]")
     r = _as_increasing(r_peaks)
-    values = _features(r, float(fs), bool(causal), n_avg)
+    values = _features(r, float(fs), bool(causal), n_avg, n_avg if min_avg is None else min_avg)
     return RRFeatures(
         values=values,
         valid=np.all(np.isfinite(values), axis=1),
@@ -178,7 +189,9 @@ class StreamingRRFeatures:
         return self.push(np.zeros(0, dtype=np.int64))
 
 
-def _features(r: np.ndarray, fs: float, causal: bool, n_avg: int) -> np.ndarray:
+def _features(
+    r: np.ndarray, fs: float, causal: bool, n_avg: int, min_avg: int | None = None
+) -> np.ndarray:
     """Feature matrix from int64 peaks; exact integer sums, then one float division each."""
     n = r.size
     out = np.full((n, 9), np.nan)
@@ -200,26 +213,30 @@ def _features(r: np.ndarray, fs: float, causal: bool, n_avg: int) -> np.ndarray:
     # avgRR / stddevRR of beat i from intervals rr[i-1-n_avg .. i-2] (the n_avg before RR0).
     c1 = np.concatenate([[0], np.cumsum(rr)])
     c2 = np.concatenate([[0], np.cumsum(rr * rr)])
+    # With a warm-up (min_avg < n_avg) beat i averages its m = min(n_avg, i - 1) intervals.
     s1 = np.full(n, np.nan)
     sd = np.full(n, np.nan)
-    i = np.arange(n_avg + 1, n)
+    m = np.full(n, float(n_avg))
+    i = np.arange((n_avg if min_avg is None else min_avg) + 1, n)
     if i.size:
-        lo, hi = i - 1 - n_avg, i - 1
+        cnt = np.minimum(n_avg, i - 1)
+        lo, hi = i - 1 - cnt, i - 1
         sum1 = c1[hi] - c1[lo]
         sum2 = c2[hi] - c2[lo]
-        num = n_avg * sum2 - sum1 * sum1  # n_avg^2 * variance, exact integer
+        num = cnt * sum2 - sum1 * sum1  # cnt^2 * variance, exact integer
         s1[i] = sum1
-        sd[i] = np.maximum(np.sqrt(num.astype(np.float64)) / n_avg, 1.0)  # floor: 1 sample
-    avg = s1 / n_avg
+        m[i] = cnt
+        sd[i] = np.maximum(np.sqrt(num.astype(np.float64)) / cnt, 1.0)  # floor: 1 sample
+    avg = s1 / m
 
     out[:, 0] = rr0 / fs
     out[:, 1] = rr_m1 / fs
     out[:, 2] = rr_third / fs
-    out[:, 3] = rr0 * n_avg / s1
+    out[:, 3] = rr0 * m / s1
     out[:, 4] = (rr0 - avg) / sd
-    out[:, 5] = rr_m1 * n_avg / s1
+    out[:, 5] = rr_m1 * m / s1
     out[:, 6] = rr_m1 / rr0
-    out[:, 7] = rr_third * n_avg / s1
+    out[:, 7] = rr_third * m / s1
     out[:, 8] = rr_third / rr0
     return out
 

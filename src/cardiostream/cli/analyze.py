@@ -48,14 +48,26 @@ def analyze(
     out: Annotated[
         Path, typer.Option("--out", help="Directory for the PNG plot and the JSON summary.")
     ] = Path("out/analyze"),
+    classify: Annotated[
+        bool,
+        typer.Option(
+            "--classify/--no-classify",
+            help="Label every beat N/S/V with the shipped model (needs torch).",
+        ),
+    ] = True,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Run directory of another beat model to label beats with."),
+    ] = None,
 ) -> None:
-    """Detect R-peaks, assess signal quality and summarise heart rate of one ECG recording."""
+    """Detect R-peaks, label beats, assess signal quality and summarise heart rate."""
     if default == (path is not None):
         fail("Give either PATH or --default (exactly one of them).")
     console = Console()
     try:
         given = default_input(data_dir) if default else load_input(path, fs=fs)  # type: ignore[arg-type]
         console.print(f"[bold]Input:[/bold] {given.description}", highlight=False)
+        classifier = _classifier(model) if classify or model is not None else None
         result = analyze_record(
             given.record,
             lead=parse_lead(lead),
@@ -63,6 +75,7 @@ def analyze(
             reference=given.reference,
             reference_description=given.reference_description,
             input_description=given.description,
+            classifier=classifier,
         )
         png, js = write_outputs(result, given.record, out)
     except CardiostreamError as e:
@@ -71,6 +84,15 @@ def analyze(
     console.print(_summary_table(result))
     console.print(f"Plot:    {png}", highlight=False)
     console.print(f"Summary: {js}", highlight=False)
+
+
+def _classifier(model: Path | None):
+    try:
+        from ..classify import BeatClassifier, load_default_model
+    except ImportError as e:  # pragma: no cover - torch is part of every install target
+        fail(f"Beat labelling needs torch (pip install 'cardiostream[train]'): {e}")
+        return None
+    return load_default_model() if model is None else BeatClassifier.from_run(model)
 
 
 def _pct(v: float) -> str:
@@ -111,6 +133,16 @@ def _summary_table(r: AnalysisResult) -> Table:
         f"{q.params.segment_s:g}-s segments)",
     )
     t.add_row("unusable because", reasons)
+    if r.beats is not None:
+        counts = ", ".join(f"{k} {v}" for k, v in r.beats.counts().items())
+        t.add_row("beat classes", f"{counts} ({r.classifier})")
+    if r.label_agreement is not None:
+        a = r.label_agreement
+        t.add_row(
+            "vs reference labels",
+            f"accuracy {_pct(a['accuracy'])} on {a['n_conclusive']} conclusive of "
+            f"{a['n_modelled']} matched N/S/V beats",
+        )
     if r.reference is not None:
         s = r.reference
         t.add_row(

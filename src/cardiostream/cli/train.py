@@ -24,6 +24,7 @@ class InputKind(StrEnum):
     wavelet = "wavelet"
     window = "window"
     window_rr = "window_rr"
+    beat_ctx = "beat_ctx"
 
 
 class ClassSet(StrEnum):
@@ -38,6 +39,7 @@ class Protocol(StrEnum):
 
     intra = "intra"
     inter = "inter"
+    full = "full"
 
 
 def train_command(

@@ -24,12 +24,14 @@ name               paper  model
 ``bilstm2x128``    002    BiLSTM ECG (530,947)
 ``resnet1d_attn``  002    ResNet1D-Attn (417,892 in the paper; ours 417,860)
 ``cnn1d_rr``       ours   CNN1D on the window + 9 RR features (de Chazal et al. 2004)
+``beatnet``        ours   template-relative CNN, S from rhythm context (``beat_ctx``)
 =================  =====  ===========================================================
 """
 
 from __future__ import annotations
 
 from . import attention as _attention  # noqa: F401  (registers the models of each family)
+from . import beatnet as _beatnet  # noqa: F401
 from . import cnn as _cnn  # noqa: F401
 from . import fusion as _fusion  # noqa: F401
 from . import hybrid as _hybrid  # noqa: F401

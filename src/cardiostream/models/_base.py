@@ -17,7 +17,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..beats import MORPHOLOGY_FS, RR_FEATURE_NAMES, wavelet_features, window_samples
+from ..beats import (
+    CONTEXT_FEATURE_NAMES,
+    MORPHOLOGY_FS,
+    RR_FEATURE_NAMES,
+    wavelet_features,
+    window_samples,
+)
 from ..errors import CardiostreamError, InvalidParameterError, InvalidSignalError, check_param
 
 __all__ = [
@@ -31,13 +37,23 @@ __all__ = [
 #: Kinds of model input: RR-interval features, morphology vector, DWT approximation of the
 #: morphology vector, a raw single-lead window, that window followed by the RR features, a
 #: 12-lead record.
-INPUT_KINDS: tuple[str, ...] = ("rr", "morph", "wavelet", "window", "window_rr", "ecg12")
+INPUT_KINDS: tuple[str, ...] = (
+    "rr",
+    "morph",
+    "wavelet",
+    "window",
+    "window_rr",
+    "beat_ctx",
+    "ecg12",
+)
 
 #: Paper 002 classifies 256-sample single-lead MIT-BIH windows (360 Hz).
 WINDOW_LENGTH = 256
 WINDOW_FS = 360.0
 #: RR features appended to the window of the ``window_rr`` input (paper 001, Table 1).
 RR_LENGTH = len(RR_FEATURE_NAMES)
+#: Rhythm-context features at the end of the ``beat_ctx`` input.
+CTX_LENGTH = len(CONTEXT_FEATURE_NAMES)
 
 _BATCHNORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
@@ -92,7 +108,10 @@ def default_input_spec(kind: str) -> InputSpec:
     the R-peak at 360 Hz, paper 001 section 3.2.2); ``wavelet``: the db4 level-3 approximation of
     the morphology vector (28 coefficients); ``window``: 256 samples at 360 Hz (paper 002);
     ``window_rr``: those 256 samples followed by the 9 RR features (265 values; ``fs`` None
-    because the axis is not uniformly sampled time throughout); ``ecg12``: 10 s of 12 leads at
+    because the axis is not uniformly sampled time throughout); ``beat_ctx``: the window and its
+    difference from the patient's running template, both divided by the template's QRS amplitude,
+    then the 6 rhythm-context features (2 × 256 + 6 = 518 values,
+    :mod:`cardiostream.beats.context`); ``ecg12``: 10 s of 12 leads at
     100 Hz (PTB-XL's low-rate records).
     """
     check_param("input_kind", kind, kind in INPUT_KINDS, f"one of {list(INPUT_KINDS)}")
@@ -108,6 +127,8 @@ def default_input_spec(kind: str) -> InputSpec:
         return InputSpec("window", WINDOW_LENGTH, fs=WINDOW_FS)
     if kind == "window_rr":
         return InputSpec("window_rr", WINDOW_LENGTH + RR_LENGTH)
+    if kind == "beat_ctx":
+        return InputSpec("beat_ctx", 2 * WINDOW_LENGTH + CTX_LENGTH)
     return InputSpec("ecg12", 1000, channels=12, fs=100.0)
 
 

@@ -18,7 +18,14 @@ from .checkpoint import RunMeta, load_checkpoint, read_meta, save_checkpoint
 from .config import CLASS_SETS, INPUTS, PROTOCOLS, TrainConfig, load_config
 from .data import WINDOW_S, Preprocessing, TensorSet, fit_preprocessing, input_window_s
 from .end_to_end import EndToEnd, end_to_end_stats
-from .evaluate import ABSTAIN_LABEL, Calibration, Evaluation, evaluate_run, predict_logits
+from .evaluate import (
+    ABSTAIN_LABEL,
+    Calibration,
+    Evaluation,
+    calibrate_run,
+    evaluate_run,
+    predict_logits,
+)
 from .loop import EpochLog, FitResult, fit_model
 from .run import PreparedData, TrainedRun, build_model, prepare_data, train
 from .splits import Split, cap_class_sizes, inter_patient_split, intra_patient_split
@@ -43,6 +50,7 @@ __all__ = [
     "TrainedRun",
     "apply_temperature",
     "build_model",
+    "calibrate_run",
     "cap_class_sizes",
     "end_to_end_stats",
     "evaluate_run",

@@ -16,6 +16,11 @@ Input kinds (all single-lead, one channel):
   standardised with training statistics (``rr_mean``, ``rr_std``); ``normalize`` applies to the
   window part. Morphology plus patient-normalised RR intervals is what lets inter-patient
   classifiers find supraventricular beats (de Chazal et al., IEEE TBME 51(7), 2004).
+* ``beat_ctx``: the beat in its patient's context (:mod:`cardiostream.beats.context`): the
+  window divided by the QRS amplitude of the patient's running template, the window minus that
+  template (same scale), then the six rhythm-context features, 518 values. The templates use
+  the beats before each beat in the :class:`Beats` given (causal), so transform a whole record,
+  never a shuffled subset. The context part is standardised like ``window_rr``'s RR part.
 
 Signal inputs are resampled onto the 360 Hz grid when the beats come at another rate, so a
 model trained on MIT-BIH consumes a 130 Hz chest strap the same way. Everything needed to
@@ -33,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..beats import (
+    CONTEXT_FEATURE_NAMES,
     DEFAULT_PREPROCESS,
     DEFAULT_WAVELET,
     DEFAULT_WAVELET_LEVEL,
@@ -40,7 +46,10 @@ from ..beats import (
     RR_FEATURE_NAMES,
     BeatDataset,
     build_mitdb_dataset,
+    context_features,
     morphology_features,
+    running_templates,
+    template_scale,
     wavelet_features,
     window_samples,
 )
@@ -69,12 +78,15 @@ MORPH_WINDOW_S: tuple[float, float] = (0.25, 0.25)
 WINDOW_S: tuple[float, float] = (128 / 360, 127 / 360)
 _STD_FLOOR = 1e-8
 _N_RR = len(RR_FEATURE_NAMES)
+_N_CTX = len(CONTEXT_FEATURE_NAMES)
+#: Kinds that end in a standardised rhythm part, and its length.
+_TAIL = {"window_rr": _N_RR, "beat_ctx": _N_CTX}
 
 
 def input_window_s(kind: str) -> tuple[float, float]:
     """Seconds cut before and after the R-peak for input ``kind``."""
     check_param("input_kind", kind, kind in INPUTS, f"one of {list(INPUTS)}")
-    return WINDOW_S if kind in ("window", "window_rr") else MORPH_WINDOW_S
+    return WINDOW_S if kind in ("window", "window_rr", "beat_ctx") else MORPH_WINDOW_S
 
 
 def encode_labels(labels: np.ndarray, classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -115,10 +127,11 @@ class Preprocessing:
     normalize : {"none", "feature", "beat"}
         Resolved normalisation.
     mean, std : tuple of float or None
-        Per-position training statistics for ``normalize="feature"`` (of the window part for
-        ``window_rr``).
+        Per-position training statistics for ``normalize="feature"`` (of the signal part for
+        ``window_rr`` and ``beat_ctx``).
     rr_mean, rr_std : tuple of float or None
-        Training statistics of the nine RR features of ``window_rr`` (required to transform).
+        Training statistics of the rhythm part: the nine RR features of ``window_rr``, the six
+        context features of ``beat_ctx`` (required to transform).
     wavelet, wavelet_level : str, int
         DWT of the ``wavelet`` input.
     causal_rr : bool
@@ -156,30 +169,31 @@ class Preprocessing:
             ok = ok and len(self.std) == n and min(self.std) > 0  # type: ignore[arg-type]
             check_param("mean/std", (self.mean, self.std), ok, f"{n} values each (std > 0)")
         if self.rr_mean is not None or self.rr_std is not None:
-            ok = self.input_kind == "window_rr" and self.rr_mean is not None
-            ok = ok and self.rr_std is not None and len(self.rr_mean) == _N_RR  # type: ignore[arg-type]
-            ok = ok and len(self.rr_std) == _N_RR and min(self.rr_std) > 0  # type: ignore[arg-type]
+            t = _TAIL.get(self.input_kind, 0)
+            ok = t > 0 and self.rr_mean is not None
+            ok = ok and self.rr_std is not None and len(self.rr_mean) == t  # type: ignore[arg-type]
+            ok = ok and len(self.rr_std) == t and min(self.rr_std) > 0  # type: ignore[arg-type]
             check_param(
                 "rr_mean/rr_std",
                 (self.rr_mean, self.rr_std),
                 ok,
-                f"None, or for the 'window_rr' input {_N_RR} values each (std > 0)",
+                f"None, or {_TAIL} values each for those inputs (std > 0)",
             )
 
     @property
     def length(self) -> int:
         """Input length (features, samples or coefficients; window then RR for ``window_rr``)."""
-        if self.input_kind == "window_rr":
-            return self._signal_length + _N_RR
-        return self._signal_length
+        return self._signal_length + _TAIL.get(self.input_kind, 0)
 
     @property
     def _signal_length(self) -> int:
-        """Length of the part ``normalize`` applies to (all but the RR part of ``window_rr``)."""
+        """Length of the part ``normalize`` applies to (all but the rhythm part)."""
         if self.input_kind == "rr":
             return _N_RR
         before, after = window_samples(self.fs, self.window_s)
         n = before + 1 + after
+        if self.input_kind == "beat_ctx":
+            return 2 * n
         if self.input_kind == "wavelet":
             return int(
                 wavelet_features(np.zeros((1, n)), self.wavelet, self.wavelet_level).shape[1]
@@ -192,7 +206,7 @@ class Preprocessing:
             raise InvalidParameterError(
                 f"The 'beats' parameter must be a Beats, got {type(beats).__name__} instead."
             )
-        if self.input_kind in ("rr", "window_rr"):
+        if self.input_kind in ("rr", "window_rr", "beat_ctx"):
             if beats.rr_features is None:
                 raise InvalidSignalError(
                     f"The 'beats' parameter must carry rr_features for the {self.input_kind!r} "
@@ -213,6 +227,10 @@ class Preprocessing:
             x = wavelet_features(x, self.wavelet, self.wavelet_level)
         if self.input_kind == "window_rr":
             x = np.concatenate([x, rr], axis=1)
+        elif self.input_kind == "beat_ctx":
+            tmpl = running_templates(x, np.asarray(beats.record_ids))
+            scale = template_scale(tmpl, self.fs)
+            x = np.concatenate([x / scale, (x - tmpl) / scale, context_features(rr)], axis=1)
         return x
 
     def usable(self, beats: Beats) -> np.ndarray:
@@ -226,18 +244,21 @@ class Preprocessing:
             raise InvalidSignalError(
                 f"The 'raw' parameter must have shape (n, {self.length}), got {x.shape} instead."
             )
-        if self.input_kind == "window_rr":
+        if self.input_kind in _TAIL:
             if self.rr_mean is None or self.rr_std is None:
                 raise InvalidParameterError(
-                    "The 'rr_mean/rr_std' parameter must hold the training statistics of the RR "
-                    "features to transform the 'window_rr' input, got None instead "
-                    "(use fit_preprocessing)."
+                    "The 'rr_mean/rr_std' parameter must hold the training statistics of the "
+                    f"rhythm features to transform the {self.input_kind!r} input, got None "
+                    "instead (use fit_preprocessing)."
                 )
             n = self._signal_length
             rr = (x[:, n:] - np.asarray(self.rr_mean)) / np.asarray(self.rr_std)
-            head = replace(self, input_kind="window", rr_mean=None, rr_std=None)
-            window = head.transform_features(x[:, :n])
-            return np.concatenate([window, rr.astype(np.float32)[:, None, :]], axis=2)
+            if self.input_kind == "beat_ctx":
+                signal = x[:, :n].astype(np.float32)[:, None, :]
+            else:
+                head = replace(self, input_kind="window", rr_mean=None, rr_std=None)
+                signal = head.transform_features(x[:, :n])
+            return np.concatenate([signal, rr.astype(np.float32)[:, None, :]], axis=2)
         if self.normalize == "feature":
             x = (x - np.asarray(self.mean)) / np.asarray(self.std)
         elif self.normalize == "beat":
@@ -296,6 +317,19 @@ def fit_preprocessing(config: TrainConfig, train_beats: Beats) -> Preprocessing:
         causal_rr=bool(train_beats.params.get("causal_rr", False)),
     )
     norm = config.resolved_normalize
+    if config.input_kind == "beat_ctx":
+        if train_beats.rr_features is None:
+            raise InvalidSignalError(
+                "The 'train_beats' parameter must carry rr_features for the 'beat_ctx' input."
+            )
+        ctx = context_features(train_beats.rr_features)
+        if ctx.shape[0] == 0 or not np.all(np.isfinite(ctx)):
+            raise InvalidSignalError(
+                "The 'train_beats' parameter must hold at least one beat with finite RR "
+                f"features to fit the normalisation, got {ctx.shape[0]} beats (some not) instead."
+            )
+        std = np.maximum(ctx.std(axis=0), _STD_FLOOR)
+        return replace(prep, rr_mean=tuple(ctx.mean(axis=0)), rr_std=tuple(std))
     if norm != "feature" and config.input_kind != "window_rr":
         return replace(prep, normalize=norm)
     raw = prep.raw_features(train_beats)

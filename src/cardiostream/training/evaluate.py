@@ -23,6 +23,7 @@ unusable stretch, and the coverage-accuracy curve is drawn for every threshold.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ __all__ = [
     "ABSTAIN_LABEL",
     "Calibration",
     "Evaluation",
+    "calibrate_run",
     "evaluate_run",
     "predict_logits",
 ]
@@ -223,6 +225,11 @@ def evaluate_run(
             "The 'protocol_c' option needs an inter-patient run (its test records are unseen); "
             f"run {str(run_dir)!r} used the {config.protocol!r} protocol."
         )
+    if config.protocol == "full":
+        raise InvalidParameterError(
+            f"The run {str(run_dir)!r} used the 'full' protocol: it has no test set. Evaluate "
+            "its twin trained with the 'inter' protocol, or calibrate it with calibrate_run."
+        )
     data = prepare_data(config, data_dir=data_dir, cache_dir=cache_dir)
     _check_split(data.split.summary(), meta.split, run_dir)
     beats = data.dataset.beats
@@ -280,3 +287,35 @@ def evaluate_run(
     if target is not None:
         write_evaluation(evaluation, target, run_dir, test, beats, y_pred, conf, usable)
     return evaluation
+
+
+def calibrate_run(
+    run_dir: str | os.PathLike[str],
+    *,
+    threads: int = 1,
+    data_dir: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Calibration:
+    """Fit the run's temperature on its validation split and write ``calibration.json``.
+
+    For runs without a test set (the ``full`` protocol of the shipped model); the test NLL
+    fields are NaN. :class:`cardiostream.classify.BeatClassifier` reads the file.
+    """
+    model, meta = load_checkpoint(run_dir)
+    config, prep = meta.train_config, meta.preprocessing
+    data = prepare_data(config, data_dir=data_dir, cache_dir=cache_dir)
+    _check_split(data.split.summary(), meta.split, run_dir)
+    with num_threads(threads):
+        val = TensorSet.from_beats(data.dataset.beats, prep, data.split.val)
+        val_logits = predict_logits(model, np.asarray(val.x))
+    temperature = fit_temperature(val_logits, np.asarray(val.y))
+    cal = Calibration(
+        temperature,
+        negative_log_likelihood(val_logits, val.y),
+        negative_log_likelihood(val_logits, val.y, temperature),
+        float("nan"),
+        float("nan"),
+    )
+    text = json.dumps({"calibration": cal.to_dict()}, indent=2, allow_nan=True)
+    (Path(run_dir) / "calibration.json").write_text(text + "\n", encoding="utf-8")
+    return cal

@@ -121,6 +121,10 @@ class FocalLoss(nn.Module):
 
 def _criterion(config: TrainConfig, y: np.ndarray, k: int) -> nn.Module:
     w = class_weights(y, k, config.class_weighting)
+    if config.class_weight_scale:
+        w = np.ones(k) if w is None else w
+        for i, name in enumerate(config.class_names[:k]):
+            w[i] *= config.class_weight_scale.get(name, 1.0)
     wt = None if w is None else torch.tensor(w, dtype=torch.float32)
     if config.loss == "focal":
         return FocalLoss(config.focal_gamma, wt)

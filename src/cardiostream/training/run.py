@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +40,10 @@ def protocol_records(config: TrainConfig) -> tuple[tuple[str, ...], tuple[str, .
     """``(train_records, test_records)`` of ``config`` with the protocol's defaults.
 
     Intra: the 44 non-paced records (paper 001 drops 102, 104, 107, 217) and no test records
-    (the test beats come from the same records). Inter: DS1 and DS2 of de Chazal et al. 2004.
+    (the test beats come from the same records). Full: the same 44, no test at all.
+    Inter: DS1 and DS2 of de Chazal et al. 2004.
     """
-    if config.protocol == "intra":
+    if config.protocol in ("intra", "full"):
         return config.train_records or mitdb_record_group("all"), ()
     return config.train_records or MITDB_DS1, config.test_records or MITDB_DS2
 
@@ -101,6 +102,8 @@ def prepare_data(
         s = inter_patient_split(
             y, rec, train_records, test_records, val_fraction=config.val_fraction, seed=config.seed
         )
+        if config.protocol == "full":
+            s = replace(s, protocol="full")
     train_idx = s.train
     if config.max_train_beats is not None:
         train_idx = cap_class_sizes(s.train, y, config.max_train_beats, seed=config.seed)

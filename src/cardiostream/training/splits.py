@@ -36,7 +36,7 @@ class Split:
 
     Attributes
     ----------
-    protocol : {"intra", "inter"}
+    protocol : {"intra", "inter", "full"}
     train, val, test : ndarray of int64
         Sorted positions into the labelled arrays given to the split function.
     train_records, val_records, test_records : tuple of str
