@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typer
 
+from ..simulate import cli as _simulate
 from . import analyze as _analyze
 from . import data as _data
 from . import detect as _detect
@@ -22,7 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _mod in (_analyze, _data, _detect, _evaluate, _train):
+for _mod in (_analyze, _data, _detect, _evaluate, _train, _simulate):
     _mod.register(app)
 
 
