@@ -20,10 +20,11 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) web
 	$(VENV)/bin/cardiostream analyze --default --out out/demo
+	$(VENV)/bin/cardiostream demo --duration 60 --out out/demo
 
-test: $(STAMP)
+test: $(STAMP) web browser-deps
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(PY) -m pytest
 
@@ -34,4 +35,7 @@ bench-qrs: $(STAMP)
 	$(PY) benchmarks/qrs.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .ruff_cache web/node_modules src/cardiostream/service/static
+
+# the dashboard front end (npm, esbuild) and the browser-test prerequisites
+include web/web.mk

@@ -13,6 +13,7 @@ from ..classify import BeatClassifier, load_default_model
 from ..store import Store
 from .api import router
 from .config import ServiceSettings
+from .dashboard import router as dashboard_router
 from .engine import MonitorEngine
 from .ingest import ingest_endpoint
 
@@ -83,6 +84,7 @@ def create_app(
     app.state.store = st
     app.state.classifier = clf
     app.include_router(router)
+    app.include_router(dashboard_router)
     app.add_api_websocket_route("/ingest", ingest_endpoint, name="ingest")
 
     @app.get("/healthz", summary="Liveness and engine statistics")
