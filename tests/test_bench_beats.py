@@ -101,7 +101,9 @@ def test_shipped_entry_takes_the_twins_ds2_row() -> None:
         {"status": "ok", "model": "beatnet", "protocol": "inter", "key": "c", "accuracy": 95.0},
     ]
     entry = beats.shipped_entry(rows)
-    assert set(entry) == {"name", "bytes", "package_bytes", "us_per_beat_b1", "reason", "ds2_row"}
+    assert set(entry) == {
+        "name", "bytes", "package_bytes", "us_per_beat_b1", "reason", "ds2_row", "twin_ds2"
+    }
     assert entry["ds2_row"]["key"] == "c"
     # measured, or null with a reason
     assert (entry["name"] is not None) or (entry["reason"] and entry["us_per_beat_b1"] is None)

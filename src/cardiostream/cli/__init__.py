@@ -10,6 +10,7 @@ import typer
 from ..simulate import cli as _simulate
 from . import analyze as _analyze
 from . import data as _data
+from . import demo as _demo
 from . import detect as _detect
 from . import evaluate as _evaluate
 from . import serve as _serve
@@ -24,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _mod in (_analyze, _data, _detect, _evaluate, _serve, _train, _simulate):
+for _mod in (_analyze, _data, _demo, _detect, _evaluate, _serve, _train, _simulate):
     _mod.register(app)
 
 

@@ -187,9 +187,11 @@ class MonitorEngine:
                 self._release(st, st.tracker.flush(), now)
                 self._enqueue(st.end_segment(now))
                 self._queue_chunk(st.close_chunk())
+                self._drain(st)
         await self._classify_all()
         if finalize:
             for st in list(self.streams.values()):
+                self._drain(st)
                 self._queue_events(st, st.finish_events())
         for st in self.streams.values():
             self._queue_chunk(st.close_chunk())
@@ -411,6 +413,7 @@ class MonitorEngine:
         self._enqueue(st.end_segment(now))
         self._queue_chunk(st.close_chunk())
         st.closing = True
+        self._drain(st)  # beats labelled without the model (inconclusive) are not batched
 
     # ------------------------------------------------------------------ subscribers
 

@@ -47,7 +47,9 @@ LOSSES: tuple[str, ...] = ("ce", "focal")
 #: ``none``; ``balanced``: ``n / (k n_c)`` (King & Zeng 2001, scikit-learn's "balanced");
 #: ``sqrt``: the square root of the balanced weights (milder).
 CLASS_WEIGHTINGS: tuple[str, ...] = ("none", "balanced", "sqrt")
-MONITORS: tuple[str, ...] = ("val_macro_f1", "val_loss")
+#: ``last`` keeps the final epoch (no selection): for retraining on all data for a number of
+#: epochs chosen on a held-out twin.
+MONITORS: tuple[str, ...] = ("val_macro_f1", "val_loss", "last")
 #: ``auto``: ``feature`` for RR features, ``none`` for signal inputs; ``feature``: standardise each
 #: input position with training-set mean and std; ``beat``: z-score each beat on its own. For
 #: ``window_rr`` it applies to the window part; the RR part is always standardised.
@@ -86,8 +88,9 @@ class TrainConfig:
     patience : int
         Epochs without improvement of ``monitor`` before stopping; 0 disables early stopping.
         The weights of the best epoch are kept either way.
-    monitor : {"val_macro_f1", "val_loss"}
-        Early-stopping and model-selection criterion, on the validation split.
+    monitor : {"val_macro_f1", "val_loss", "last"}
+        Early-stopping and model-selection criterion, on the validation split; ``last`` keeps
+        the final epoch (set ``patience`` 0 and ``epochs`` to the number wanted).
     loss : {"ce", "focal"}
     focal_gamma : float
         Focusing parameter of the focal loss (2, Lin et al. 2017).

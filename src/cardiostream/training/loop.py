@@ -259,7 +259,7 @@ def _fit_torch(
             v_loss, v_acc, v_f1 = _scores(_logits(model, xv, 1024), yv, k)
             log = EpochLog(epoch, total / seen, v_loss, v_acc, v_f1, time.perf_counter() - te)
             history.append(log)
-            value = v_f1 if higher else -v_loss
+            value = epoch if config.monitor == "last" else (v_f1 if higher else -v_loss)
             if value > best_value:
                 best_value, best_epoch = value, epoch
                 best_state = {n: t.detach().clone() for n, t in model.state_dict().items()}
