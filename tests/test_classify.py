@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -51,7 +52,9 @@ def test_synthetic_normal_rhythm_is_normal(clf: BeatClassifier) -> None:
 
 @pytest.mark.data
 @pytest.mark.parametrize("fs", [360.0, 130.0])
-def test_record_119_bigeminy_found_at_both_rates(clf: BeatClassifier, fs: float) -> None:
+def test_record_119_bigeminy_found_at_both_rates(
+    clf: BeatClassifier, fs: float, mitdb_dir: Path
+) -> None:
     """Accuracy against an annotated record the shipped model saw in training (119: PVCs in
     bigeminy); held-out numbers are the twin's, in the model card."""
     rec = load_mitdb_record("119")
@@ -71,7 +74,7 @@ def test_record_119_bigeminy_found_at_both_rates(clf: BeatClassifier, fs: float)
 
 
 @pytest.mark.data
-def test_130_hz_agrees_with_360_hz(clf: BeatClassifier) -> None:
+def test_130_hz_agrees_with_360_hz(clf: BeatClassifier, mitdb_dir: Path) -> None:
     """The same beats at the strap's rate get the same labels almost everywhere."""
     rec = load_mitdb_record("208")
     ann = load_mitdb_annotations("208")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -84,7 +86,7 @@ def test_live_equals_offline_on_synthetic_ectopy() -> None:
 
 @pytest.mark.data
 @pytest.mark.parametrize("fs", [360.0, 130.0])
-def test_live_equals_offline_on_mitdb_119(fs: float) -> None:
+def test_live_equals_offline_on_mitdb_119(fs: float, mitdb_dir: Path) -> None:
     rec = load_mitdb_record("119")
     x = rec.lead(0)[: int(240 * rec.fs)]
     if fs != rec.fs:

@@ -131,7 +131,9 @@ def test_tampered_split_is_detected(run: TrainedRun, tmp_path: Path, cache_dir: 
         evaluate_run(copy, n_boot=10, write=False, cache_dir=cache_dir)
 
 
-def test_classical_intra_run_round_trips(tmp_path: Path, cache_dir: Path) -> None:
+def test_classical_intra_run_round_trips(
+    mitdb_dir: Path, tmp_path: Path, cache_dir: Path
+) -> None:
     cfg = TrainConfig(
         model="decision_tree", input_kind="rr", protocol="intra", train_records=TRAIN, seed=1
     )
