@@ -5,7 +5,8 @@ synthetic patients in real time (one of them at 150 bpm, which raises a tachycar
 its 10 s sustain time). The tests sign in with a clinician token and check the ward, the live
 strip against the stored beats, acknowledging an alert, relabelling a beat (after a reload and
 in the audit log), dismissing an event and that unauthenticated visits are refused.
-Screenshots go to ``docs/img/dashboard_*.png``.
+Screenshots go to ``$CARDIOSTREAM_SCREENSHOTS`` (e.g. ``docs/img`` to refresh the README's) or,
+by default, to a temporary folder, so a test run never rewrites tracked files.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ pytestmark = pytest.mark.slow
 CHROMIUM = os.environ.get("CARDIOSTREAM_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "src" / "cardiostream" / "service" / "static"
-IMG = ROOT / "docs" / "img"
+IMG = Path(os.environ.get("CARDIOSTREAM_SCREENSHOTS") or tempfile.mkdtemp(prefix="cs_shots_"))
 RUN_DIR = ROOT / "out" / "runs" / "c_s0.5_v0.1"
 FS = 130.0
 #: (external id, name, synthetic source spec)
