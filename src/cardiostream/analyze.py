@@ -259,13 +259,14 @@ def analyze_record(
         "preprocess", preprocess, preprocess in PREPROCESS_METHODS, f"one of {PREPROCESS_METHODS}"
     )
     lead_name = lead if isinstance(lead, str) else record.leads[lead]  # validated by .lead()
-    peaks = np.asarray(detect_rpeaks(fill_missing(raw)[0], record.fs, method=method), np.int64)
+    filled = fill_missing(raw)[0]
+    peaks = np.asarray(detect_rpeaks(filled, record.fs, method=method), np.int64)
     quality = assess_quality(raw, record.fs, peaks)
     usable = quality.beat_usable if peaks.size else np.zeros(0, bool)
     rr_s, rr_end_s, adjacent = _usable_intervals(peaks, usable, quality, record.fs)
     labelled = None
     if classifier is not None:
-        labelled = classifier.classify(fill_missing(raw)[0], record.fs, peaks)
+        labelled = classifier.classify(filled, record.fs, peaks)
         gated = np.where(usable, labelled.labels, INCONCLUSIVE)
         labelled = replace(labelled, labels=gated)
     score = agreement = None

@@ -25,7 +25,7 @@ import numpy as np
 
 from .beats import preprocess_ecg, rr_features, segment_beats
 from .errors import DataNotFoundError, InvalidParameterError, InvalidSignalError, check_param
-from .types import Beats, _frozen
+from .types import INCONCLUSIVE, Beats, _frozen
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
@@ -35,7 +35,6 @@ __all__ = [
     "load_default_model",
 ]
 
-INCONCLUSIVE = "inconclusive"
 #: RR-average warm-up at inference: beats with 8–41 earlier intervals average those
 #: (:func:`cardiostream.beats.rr_features`'s ``min_avg``), so only the first 9 beats wait.
 RR_WARMUP = 8
@@ -142,8 +141,7 @@ class BeatClassifier:
                     "a positive sampling rate in Hz")
         peaks = np.asarray(r_peaks, dtype=np.int64)
         prep = self.preprocessing
-        rr = rr_features(peaks, float(fs), min_avg=RR_WARMUP).values if peaks.size else None
-        rr = np.zeros((0, 9)) if rr is None else rr
+        rr = rr_features(peaks, float(fs), min_avg=RR_WARMUP).values
         filtered = preprocess_ecg(np.nan_to_num(x), float(fs), prep.preprocess)
         w = segment_beats(filtered, float(fs), peaks, prep.window_s)
         beats = Beats(

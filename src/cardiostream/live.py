@@ -112,7 +112,6 @@ class LiveBeatPipeline:
         self._flushed = False
         # enough history for the full RR average of a beat even with a few beats waiting
         self._peaks: deque[int] = deque(maxlen=N_AVG_BEATS + 16)
-        self._n_peaks = 0
         self._waiting: deque[int] = deque()  # peaks whose input is not built yet
         self._built: deque[tuple[int, np.ndarray | None]] = deque()  # awaiting quality
         self._verdicts: dict[int, bool] = {}
@@ -163,7 +162,6 @@ class LiveBeatPipeline:
         # build as peaks arrive so few beats wait and the RR history always covers them
         for p in peaks.tolist():
             self._peaks.append(int(p))
-            self._n_peaks += 1
             self._waiting.append(int(p))
             self._build(final=False)
 

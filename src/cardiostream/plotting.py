@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MultipleLocator
 
 from .errors import check_param
+from .types import INCONCLUSIVE
 
 if TYPE_CHECKING:
     from .analyze import AnalysisResult
@@ -35,7 +36,7 @@ CLASS_COLOURS: dict[str, str] = {
     "V": "#D55E00",
     "F": "#CC79A7",
     "Q": "#009E73",
-    "inconclusive": "#7f7f7f",
+    INCONCLUSIVE: "#7f7f7f",
 }
 
 
@@ -170,7 +171,7 @@ def _class_marks(
         if not m.any():
             continue
         ax.plot(p[m] / fs, x[p[m]], "v", color=colour, markersize=6, label=cls)
-        letter = "?" if cls == "inconclusive" else cls
+        letter = "?" if cls == INCONCLUSIVE else cls
         for t in p[m] / fs:
             ax.text(t, top - 0.05, letter, color=colour, fontsize=8, ha="center", va="top",
                     fontweight="bold")

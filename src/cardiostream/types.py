@@ -15,6 +15,10 @@ from .errors import InvalidParameterError, InvalidSignalError
 
 #: AAMI EC57 heartbeat classes, in the order used for label indices everywhere.
 AAMI_CLASSES: tuple[str, ...] = ("N", "S", "V", "F", "Q")
+#: Label of a beat that was detected but not classified (undefined input, poor signal, abstention).
+INCONCLUSIVE = "inconclusive"
+#: Every label a beat may carry: the AAMI EC57 classes and :data:`INCONCLUSIVE`.
+BEAT_LABELS: tuple[str, ...] = (*AAMI_CLASSES, INCONCLUSIVE)
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..analyze import AnalysisResult, analyze_record, default_input, load_input, write_outputs
+from ..classify import BeatClassifier, load_default_model
 from ..errors import CardiostreamError
 from ._options import (
     DEFAULT_DETECTOR,
@@ -67,7 +68,11 @@ def analyze(
     try:
         given = default_input(data_dir) if default else load_input(path, fs=fs)  # type: ignore[arg-type]
         console.print(f"[bold]Input:[/bold] {given.description}", highlight=False)
-        classifier = _classifier(model) if classify or model is not None else None
+        classifier = None
+        if model is not None:
+            classifier = BeatClassifier.from_run(model)
+        elif classify:
+            classifier = load_default_model()
         result = analyze_record(
             given.record,
             lead=parse_lead(lead),
@@ -84,15 +89,6 @@ def analyze(
     console.print(_summary_table(result))
     console.print(f"Plot:    {png}", highlight=False)
     console.print(f"Summary: {js}", highlight=False)
-
-
-def _classifier(model: Path | None):
-    try:
-        from ..classify import BeatClassifier, load_default_model
-    except ImportError as e:  # pragma: no cover - torch is part of every install target
-        fail(f"Beat labelling needs torch (pip install 'cardiostream[train]'): {e}")
-        return None
-    return load_default_model() if model is None else BeatClassifier.from_run(model)
 
 
 def _pct(v: float) -> str:

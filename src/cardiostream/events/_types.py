@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..errors import check_param
+from ..types import BEAT_LABELS, INCONCLUSIVE
 
 __all__ = ["BEAT_LABELS", "INCONCLUSIVE", "Event", "EventConfig", "EventKind"]
 
-#: The label of a beat the classifier would not decide on (``cardiostream.classify``).
-INCONCLUSIVE = "inconclusive"
-#: Every label a beat may carry: the AAMI EC57 classes and ``"inconclusive"``.
-BEAT_LABELS: tuple[str, ...] = ("N", "S", "V", "F", "Q", INCONCLUSIVE)
+
 
 
 class EventKind(StrEnum):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import CardiostreamError
 from ..store import ConflictError, NotFoundError, Principal, Store
-from .auth import bearer_token, check_read, require_admin, require_user, verify
+from .auth import accept_reader, check_read, require_admin, require_user
 from .upload import UploadError, analyze_upload, parse_form
 
 __all__ = ["router"]
@@ -296,17 +296,9 @@ async def live(ws: WebSocket, patient_id: int) -> None:
     that cannot keep up loses the oldest messages and is closed (1013) if it keeps falling
     behind.
     """
-    store: Store = ws.app.state.store
     engine = ws.app.state.engine
-    token = bearer_token(ws.headers.get("authorization")) or ws.query_params.get("token")
-    p = await verify(store, token)
-    if p is None or p.kind != "user":
-        await ws.close(code=1008, reason="unauthorized" if p is None else "forbidden")
+    if await accept_reader(ws, patient_id) is None:
         return
-    if not await asyncio.to_thread(store.can_read_patient, p, patient_id):
-        await ws.close(code=1008, reason="forbidden")
-        return
-    await ws.accept()
     sub = engine.subscribe(patient_id)
 
     async def watch_client() -> None:

@@ -12,7 +12,7 @@ import asyncio
 import math
 import time
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, WebSocket
 
 from ..store import Principal, Store
 
@@ -65,6 +65,22 @@ async def check_read(store: Store, principal: Principal, patient_id: int) -> Non
     ok = await asyncio.to_thread(store.can_read_patient, principal, patient_id)
     if not ok:
         raise HTTPException(403, "not allowed to read this patient")
+
+
+async def accept_reader(ws: WebSocket, patient_id: int) -> Principal | None:
+    """Authorise a subscriber WebSocket (``Authorization: Bearer`` or ``?token=``) for one
+    patient and accept it; otherwise close it with 1008 and return None."""
+    store: Store = ws.app.state.store
+    token = bearer_token(ws.headers.get("authorization")) or ws.query_params.get("token")
+    p = await verify(store, token)
+    if p is None or p.kind != "user":
+        await ws.close(code=1008, reason="unauthorized" if p is None else "forbidden")
+        return None
+    if not await asyncio.to_thread(store.can_read_patient, p, patient_id):
+        await ws.close(code=1008, reason="forbidden")
+        return None
+    await ws.accept()
+    return p
 
 
 class TokenBucket:

@@ -44,7 +44,7 @@ from sqlalchemy import func, select
 from ..store import Principal, Store
 from ..store.models import BeatRow
 from .api import _call, _plain
-from .auth import bearer_token, check_read, require_user, verify
+from .auth import accept_reader, check_read, require_user
 
 __all__ = ["STATIC_DIR", "router"]
 
@@ -353,17 +353,9 @@ class _SampleCursor:
 @router.websocket("/api/patients/{patient_id}/live")
 async def live(ws: WebSocket, patient_id: int) -> None:
     """Live view of one patient: batches of hub messages and raw samples every ``TICK_S``."""
-    store: Store = ws.app.state.store
     engine = ws.app.state.engine
-    token = bearer_token(ws.headers.get("authorization")) or ws.query_params.get("token")
-    p = await verify(store, token)
-    if p is None or p.kind != "user":
-        await ws.close(code=1008, reason="unauthorized" if p is None else "forbidden")
+    if await accept_reader(ws, patient_id) is None:
         return
-    if not await asyncio.to_thread(store.can_read_patient, p, patient_id):
-        await ws.close(code=1008, reason="forbidden")
-        return
-    await ws.accept()
     sub = engine.subscribe(patient_id)
     cursor = _SampleCursor(engine, patient_id)
 

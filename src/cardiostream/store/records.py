@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import InvalidParameterError, check_param
-from ..types import AAMI_CLASSES, _frozen
+from ..types import BEAT_LABELS, INCONCLUSIVE, _frozen
 from .codec import _as_int32
 
 __all__ = [
@@ -46,10 +46,6 @@ __all__ = [
     "User",
 ]
 
-#: Label of a beat that was detected but not classified (``cardiostream.classify.INCONCLUSIVE``).
-INCONCLUSIVE = "inconclusive"
-#: Labels a stored beat (or a clinician's relabel) may carry.
-BEAT_LABELS: tuple[str, ...] = (*AAMI_CLASSES, INCONCLUSIVE)
 #: Roles of a (human) user.
 USER_ROLES: tuple[str, ...] = ("clinician", "admin")
 #: Alert severities, least to most severe.

@@ -45,7 +45,7 @@ from ..metrics import (
 )
 from ..models import ClassicalModel, ECGModel
 from ..quality import assess_quality
-from ..types import Beats
+from ..types import INCONCLUSIVE, Beats
 from ._evaluation_files import write_evaluation
 from .calibration import apply_temperature, fit_temperature, negative_log_likelihood
 from .checkpoint import load_checkpoint
@@ -63,7 +63,7 @@ __all__ = [
     "predict_logits",
 ]
 
-ABSTAIN_LABEL = "inconclusive"
+ABSTAIN_LABEL = INCONCLUSIVE
 _SPLIT_KEYS = ("protocol", "seed", "n_train", "n_val", "n_test", "val_records", "test_records")
 
 
