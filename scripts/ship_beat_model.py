@@ -254,7 +254,7 @@ def model_card(r: dict) -> str:
         f"- **Date**: {r['date']}.",
         "- **Reproduce**: `python scripts/ship_beat_model.py` trains the twin and the shipped "
         "model, evaluates and writes this card (seeded; a rerun of the same configuration gave "
-        f"bit-identical weights here). This card's run: `{r['command']}`, reusing a twin trained "
+        f"identical DS2 metrics here). This card's run: `{r['command']}`, reusing a twin trained "
         "with exactly this configuration.",
         "",
     ]
