@@ -56,6 +56,13 @@ def test_registry_holds_the_papers_models() -> None:
         "resnet1d_attn",
         "cnn1d_rr",
         "beatnet",
+        "resnet1d_se_attn",
+        "conv_transformer",
+        "resnet1d_wang",
+        "inception1d",
+        "inception_transformer",
+        "tgllnet",
+        "ecg_student",
     }
     assert set(list_models()) == set(TORCH_MODELS) | set(list_models(framework="sklearn"))
 

@@ -43,9 +43,20 @@ def test_unknown_name_lists_the_valid_names() -> None:
 
 def test_list_models_filters() -> None:
     assert list_models("lstm*") == ["lstm256", "lstm512", "lstm_fcn"]
-    assert list_models(paper="002") == ["bilstm2x128", "cnn1d", "cnn_lstm_attn", "resnet1d_attn"]
+    assert list_models(paper="002") == [
+        "bilstm2x128",
+        "cnn1d",
+        "cnn_lstm_attn",
+        "conv_transformer",
+        "resnet1d_attn",
+        "resnet1d_se_attn",
+    ]
     assert list_models(framework="sklearn") == ["decision_tree", "random_forest", "svm"]
-    assert list_models("*attn", framework="torch") == ["cnn_lstm_attn", "resnet1d_attn"]
+    assert list_models("*attn", framework="torch") == [
+        "cnn_lstm_attn",
+        "resnet1d_attn",
+        "resnet1d_se_attn",
+    ]
     assert list_models() == sorted(list_models())
     with pytest.raises(InvalidParameterError, match="'framework'"):
         list_models(framework="keras")

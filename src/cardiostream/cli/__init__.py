@@ -12,6 +12,7 @@ from . import analyze as _analyze
 from . import data as _data
 from . import demo as _demo
 from . import detect as _detect
+from . import diagnose as _diagnose
 from . import evaluate as _evaluate
 from . import serve as _serve
 from . import train as _train
@@ -25,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _mod in (_analyze, _data, _demo, _detect, _evaluate, _serve, _train, _simulate):
+for _mod in (_analyze, _data, _demo, _diagnose, _detect, _evaluate, _serve, _train, _simulate):
     _mod.register(app)
 
 

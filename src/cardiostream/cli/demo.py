@@ -28,10 +28,18 @@ __all__ = ["DEMO_RECORDS", "demo_command", "register"]
 #: MIT-BIH records of the demo: bigeminy, PVCs and fusion, atrial fibrillation, ventricular
 #: tachycardia.
 DEMO_RECORDS: tuple[str, ...] = ("119", "208", "201", "233")
-_SYNTHETIC = ("synthetic:hr=70,pvc=0.15", "synthetic:hr=95,pvc=0.05", "synthetic:hr=55,pvc=0.3",
-              "synthetic:hr=80")
-_RECORD_NOTES = {"119": "ventricular bigeminy", "208": "frequent PVCs, couplets",
-                 "201": "atrial fibrillation", "233": "PVCs, ventricular tachycardia runs"}
+_SYNTHETIC = (
+    "synthetic:hr=70,pvc=0.15",
+    "synthetic:hr=95,pvc=0.05",
+    "synthetic:hr=55,pvc=0.3",
+    "synthetic:hr=80",
+)
+_RECORD_NOTES = {
+    "119": "ventricular bigeminy",
+    "208": "frequent PVCs, couplets",
+    "201": "atrial fibrillation",
+    "233": "PVCs, ventricular tachycardia runs",
+}
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -59,29 +67,43 @@ def _sources(data_dir: Path | None) -> tuple[list[str], list[str]]:
     try:
         root = data_root(data_dir)
         if all((root / "mitdb" / f"{r}.hea").is_file() for r in DEMO_RECORDS):
-            return ([f"mitdb:{r}" for r in DEMO_RECORDS],
-                    [f"MIT-BIH {r} ({_RECORD_NOTES[r]})" for r in DEMO_RECORDS])
+            return (
+                [f"mitdb:{r}" for r in DEMO_RECORDS],
+                [f"MIT-BIH {r} ({_RECORD_NOTES[r]})" for r in DEMO_RECORDS],
+            )
     except DataNotFoundError:
         pass
     return list(_SYNTHETIC), [f"{s} (no MIT-BIH data found)" for s in _SYNTHETIC]
 
 
 def demo_command(
-    duration: Annotated[float, typer.Option(
-        "--duration", help="Seconds of streaming before the summary (real time).")] = 60.0,
-    keep_running: Annotated[bool, typer.Option(
-        "--keep-running", help="Stream the whole recordings and serve until Ctrl-C.")] = False,
-    out: Annotated[Path, typer.Option(
-        "--out", help="Directory of the demo database (demo.db, recreated each run).")
+    duration: Annotated[
+        float,
+        typer.Option("--duration", help="Seconds of streaming before the summary (real time)."),
+    ] = 60.0,
+    keep_running: Annotated[
+        bool,
+        typer.Option("--keep-running", help="Stream the whole recordings and serve until Ctrl-C."),
+    ] = False,
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Directory of the demo database (demo.db, recreated each run)."),
     ] = Path("out/demo"),
-    port: Annotated[int, typer.Option(
-        "--port", help="TCP port (a free one is picked when it is taken).")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", help="TCP port (a free one is picked when it is taken).")
+    ] = 8000,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
-    model: Annotated[str, typer.Option(
-        "--model", help="'default' (shipped model) or a run directory of `cardiostream train`.")
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model", help="'default' (shipped model) or a run directory of `cardiostream train`."
+        ),
     ] = "default",
-    data_dir: Annotated[Path | None, typer.Option(
-        "--data-dir", help="Data root with mitdb/ (else $CARDIOSTREAM_DATA, ../shared/data).")
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="Data root with mitdb/ (else $CARDIOSTREAM_DATA, ../shared/data)."
+        ),
     ] = None,
 ) -> None:
     """Run the monitoring service with simulated patients and print where to look."""
@@ -114,33 +136,50 @@ def demo_command(
             patients.append(p)
         user_token = store.create_user_token(clinician.id, label="demo").plaintext
         port = _pick_port(host, port)
-        settings = ServiceSettings(db_url=db_url, model=model, host=host, port=port,
-                                   idle_timeout_s=3.0)
+        settings = ServiceSettings(
+            db_url=db_url, model=model, host=host, port=port, idle_timeout_s=3.0
+        )
         app = create_app(settings, store=store)
     except (CardiostreamError, ImportError, OSError) as e:
         fail(str(e))
 
     base = f"http://{host}:{port}"
-    typer.echo(f"cardiostream demo: {len(patients)} simulated patients at 130 Hz, model "
-               f"{app.state.classifier.name!r}, database {db_path}")
+    typer.echo(
+        f"cardiostream demo: {len(patients)} simulated patients at 130 Hz, model "
+        f"{app.state.classifier.name!r}, database {db_path}"
+    )
     for p in patients:
         typer.echo(f"  patient {p.id} ({p.external_id}): {p.name}")
     typer.echo(f"API:        {base}/api/v1   (e.g. {base}/api/v1/patients)")
     typer.echo(f"API docs:   {base}/docs   (OpenAPI schema {base}/openapi.json)")
     typer.echo(f"Live view:  ws://{host}:{port}/api/v1/patients/<id>/live?token=<token>")
-    typer.echo(f"Dashboard:  {base}/dashboard/   (log in with the clinician token below; "
-               "built by `make web`)")
+    typer.echo(
+        f"Dashboard:  {base}/dashboard/   (log in with the clinician token below; "
+        "built by `make web`)"
+    )
     typer.echo(f"Clinician token (demo-clinician): {user_token}")
     typer.echo(f"  curl -H 'Authorization: Bearer {user_token}' {base}/api/v1/patients")
-    typer.echo("Ctrl-C stops early." if not keep_running
-               else "Streaming the whole recordings; Ctrl-C stops.")
+    typer.echo(
+        "Ctrl-C stops early."
+        if not keep_running
+        else "Streaming the whole recordings; Ctrl-C stops."
+    )
 
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           ws_per_message_deflate=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", ws_per_message_deflate=False)
+    )
     config = SimulationConfig(
-        url=f"ws://{host}:{port}/ingest", patients=len(patients), sources=tuple(sources),
-        fs=130.0, duration_s=None if keep_running else duration, tokens=tokens,
-        prefix="demo", seed=0, ramp_s=1.0, data_dir=data_dir)
+        url=f"ws://{host}:{port}/ingest",
+        patients=len(patients),
+        sources=tuple(sources),
+        fs=130.0,
+        duration_s=None if keep_running else duration,
+        tokens=tokens,
+        prefix="demo",
+        seed=0,
+        ramp_s=1.0,
+        data_dir=data_dir,
+    )
 
     async def main() -> None:
         srv = asyncio.create_task(server.serve())
@@ -186,8 +225,10 @@ def _summary(db_url: str, patient_ids: list[int]) -> None:
             alerts = store.alerts(pid, 0, 2**62)
             cls = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "-"
             ev = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none"
-            typer.echo(f"  {p.external_id} {p.name}: {len(beats)} beats ({cls}); events: {ev}; "
-                       f"alerts: {len(alerts)}")
+            typer.echo(
+                f"  {p.external_id} {p.name}: {len(beats)} beats ({cls}); events: {ev}; "
+                f"alerts: {len(alerts)}"
+            )
     finally:
         store.close()
 

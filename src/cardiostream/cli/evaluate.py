@@ -37,8 +37,26 @@ def evaluate_command(
     threads: Annotated[int, typer.Option("--threads", help="torch.set_num_threads.")] = 1,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data root.")] = None,
 ) -> None:
-    """Evaluate RUN: metrics, EC57, jκ, bootstrap CIs, confusion PNG, calibration, abstention."""
+    """Evaluate RUN: metrics, EC57, jκ, bootstrap CIs, confusion PNG, calibration, abstention.
+
+    A PTB-XL run is scored on fold 10 with its fold-9 thresholds: macro AUROC / AUPRC / F1,
+    per-class AUROC, bootstrap CIs (evaluation.json / .md in the run directory).
+    """
+    from ..diagnosis import evaluate_diagnosis, is_diagnosis_run
     from ..training import evaluate_run
+
+    if is_diagnosis_run(run):
+        try:
+            from ..training.loop import num_threads
+
+            with num_threads(threads):
+                evaluate_diagnosis(run, data_dir=data_dir, n_boot=n_boot)
+        except CardiostreamError as e:
+            fail(str(e))
+            return
+        Console().print((run / "evaluation.md").read_text(), markup=False, highlight=False)
+        Console().print(f"written to {run / 'evaluation.json'}", highlight=False)
+        return
 
     try:
         ev = evaluate_run(

@@ -25,6 +25,13 @@ name               paper  model
 ``resnet1d_attn``  002    ResNet1D-Attn (417,892 in the paper; ours 417,860)
 ``cnn1d_rr``       ours   CNN1D on the window + 9 RR features (de Chazal et al. 2004)
 ``beatnet``        ours   template-relative CNN, S from rhythm context (``beat_ctx``)
+``resnet1d_se_attn``  002  ResNet1D-SE-Attn, 12-lead PTB-XL (1,661,126; ours 1,661,110)
+``conv_transformer``  002  ConvTransformer, 12-lead PTB-XL (1,711,878; ours 1,711,430)
+``resnet1d_wang``  ptbxl-ref  PTB-XL benchmark's resnet1d_wang (473,349)
+``inception1d``    ptbxl-ref  PTB-XL benchmark's inception1d (507,653)
+``inception_transformer``  000  12-lead InceptionTime-Transformer teacher (1,463,813)
+``ecg_student``    000    single-lead student for cross-lead distillation (11,413)
+``tgllnet``        004    TGLLNet, learnable lead graphs + temporal convolution (1,011,493)
 =================  =====  ===========================================================
 """
 
@@ -35,9 +42,14 @@ from . import beatnet as _beatnet  # noqa: F401
 from . import cnn as _cnn  # noqa: F401
 from . import fusion as _fusion  # noqa: F401
 from . import hybrid as _hybrid  # noqa: F401
+from . import inception_transformer as _inception_transformer  # noqa: F401
 from . import lstm as _lstm  # noqa: F401
 from . import lstm_fcn as _lstm_fcn  # noqa: F401
+from . import ptbxl_paper002 as _ptbxl_paper002  # noqa: F401
+from . import ptbxl_reference as _ptbxl_reference  # noqa: F401
 from . import resnet as _resnet  # noqa: F401
+from . import student as _student  # noqa: F401
+from . import tgllnet as _tgllnet  # noqa: F401
 from ._base import INPUT_KINDS, ECGModel, InputSpec, count_parameters, default_input_spec
 from ._factory import INPUT_KEYS, create_model
 from ._registry import FRAMEWORKS, ModelInfo, list_models, model_info, register_model

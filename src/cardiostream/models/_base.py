@@ -111,8 +111,9 @@ def default_input_spec(kind: str) -> InputSpec:
     because the axis is not uniformly sampled time throughout); ``beat_ctx``: the window and its
     difference from the patient's running template, both divided by the template's QRS amplitude,
     then the 6 rhythm-context features (2 × 256 + 6 = 518 values,
-    :mod:`cardiostream.beats.context`); ``ecg12``: 10 s of 12 leads at
-    100 Hz (PTB-XL's low-rate records).
+    :mod:`cardiostream.beats.context`); ``ecg12``: a record-level window, by default 2.5 s of
+    12 leads at 100 Hz (the training crop of Strodthoff et al. 2021 on PTB-XL's low-rate
+    records); a single-lead student sets ``input_channels=1``.
     """
     check_param("input_kind", kind, kind in INPUT_KINDS, f"one of {list(INPUT_KINDS)}")
     if kind == "rr":
@@ -129,7 +130,7 @@ def default_input_spec(kind: str) -> InputSpec:
         return InputSpec("window_rr", WINDOW_LENGTH + RR_LENGTH)
     if kind == "beat_ctx":
         return InputSpec("beat_ctx", 2 * WINDOW_LENGTH + CTX_LENGTH)
-    return InputSpec("ecg12", 1000, channels=12, fs=100.0)
+    return InputSpec("ecg12", 250, channels=12, fs=100.0)
 
 
 def count_parameters(module: nn.Module, *, keras: bool = False) -> int:
