@@ -63,6 +63,9 @@ def test_registry_holds_the_papers_models() -> None:
         "inception_transformer",
         "tgllnet",
         "ecg_student",
+        "cnn1d_pruned",  # structured-pruning variants (cardiostream.edge.structured)
+        "resnet1d_attn_pruned",
+        "ecg_student_pruned",
     }
     assert set(list_models()) == set(TORCH_MODELS) | set(list_models(framework="sklearn"))
 

@@ -70,3 +70,7 @@ __all__ = [
     "model_info",
     "register_model",
 ]
+
+# The ``<model>_pruned`` variants of structured channel pruning (cardiostream.edge.structured);
+# imported last because that module builds on the models registered above.
+from ..edge import structured as _structured  # noqa: F401
