@@ -133,11 +133,20 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copy2(run / f, dest / f)
             meta, ev = _load(run)
             (dest / "MODEL_CARD.md").write_text(_card(name, run, meta, ev, note))
+            teacher = meta["train_config"].get("teacher")
+            t_meta = Path(teacher) / "run.json" if teacher else None
             shipped[name] = {
                 "from": str(run.relative_to(ROOT) if run.is_relative_to(ROOT) else run),
                 "model": meta["model_config"]["name"],
                 "params": meta["n_params"],
                 "test_macro_auroc": ev["test"]["macro_auroc"],
+                "test_macro_f1_tuned": ev["test"]["macro_f1_tuned"],
+                "teacher": json.loads(t_meta.read_text())["model_config"]["name"]
+                if t_meta and t_meta.is_file()
+                else None,
+                "teacher_params": json.loads(t_meta.read_text())["n_params"]
+                if t_meta and t_meta.is_file()
+                else None,
             }
             print(f"{name}: {shipped[name]}")
     (DEST / "diagnosis_models.json").write_text(json.dumps(shipped, indent=2) + "\n")

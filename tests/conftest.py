@@ -48,3 +48,25 @@ def ptbxl_dir() -> Path:
 @pytest.fixture(scope="session")
 def polar_dir() -> Path:
     return _dataset("polar_h10")
+
+
+@pytest.fixture(scope="session")
+def synthetic_ptbxl():  # type: ignore[no-untyped-def]
+    """A learnable stand-in for PTB-XL splits (classes A, B, C; 160/60/60 records, 100 Hz).
+
+    Class c is present when lead c (I, II, III) carries a 12 Hz burst, and weaker in V1-V6 too.
+    """
+    from cardiostream.diagnosis import PTBXL_LEADS, PtbxlSplits
+
+    rng = np.random.default_rng(7)
+    t = np.arange(1000) / 100.0
+    burst = np.sin(2 * np.pi * 12 * t).astype(np.float32)
+    x, y, ids = {}, {}, {}
+    for i, (name, n) in enumerate((("train", 160), ("val", 60), ("test", 60))):
+        xs = 0.1 * rng.standard_normal((n, 1000, 12)).astype(np.float32)
+        ys = (rng.random((n, 3)) < 0.4).astype(np.float32)
+        for c in range(3):
+            xs[:, :, c] += ys[:, c, None] * burst
+            xs[:, :, 3:] += 0.3 * ys[:, c, None, None] * burst[None, :, None]
+        x[name], y[name], ids[name] = xs, ys, np.arange(n) + 1000 * i
+    return PtbxlSplits(("A", "B", "C"), PTBXL_LEADS, x, y, ids)

@@ -1,7 +1,7 @@
 """Record-level training, distillation, checkpoints and inference on synthetic 12-lead data.
 
-The synthetic task is learnable: class c is present when lead c carries a 12 Hz burst, so a
-short training run must beat chance clearly; checkpoints must reload to identical outputs and
+The synthetic task (``synthetic_ptbxl`` in conftest) is learnable, so a short training run must
+beat chance clearly; checkpoints must reload to identical outputs and
 :class:`Diagnoser` must reproduce the evaluation's scores for a record.
 """
 
@@ -31,26 +31,9 @@ from cardiostream.types import Record
 CLASSES = ("A", "B", "C")
 
 
-def _synthetic(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    t = np.arange(1000) / 100.0
-    x = 0.1 * rng.standard_normal((n, 1000, 12)).astype(np.float32)
-    y = (rng.random((n, 3)) < 0.4).astype(np.float32)
-    burst = np.sin(2 * np.pi * 12 * t).astype(np.float32)
-    for c in range(3):
-        # the class shows in lead c (I, II, III) and, weaker, in every lead
-        x[:, :, c] += y[:, c, None] * burst
-        x[:, :, 3:] += 0.3 * y[:, c, None, None] * burst[None, :, None]
-    return x, y
-
-
 @pytest.fixture(scope="module")
-def splits() -> PtbxlSplits:
-    rng = np.random.default_rng(7)
-    x, y, ids = {}, {}, {}
-    for i, (name, n) in enumerate((("train", 160), ("val", 60), ("test", 60))):
-        x[name], y[name] = _synthetic(rng, n)
-        ids[name] = np.arange(n) + 1000 * i
-    return PtbxlSplits(CLASSES, PTBXL_LEADS, x, y, ids)
+def splits(synthetic_ptbxl: PtbxlSplits) -> PtbxlSplits:
+    return synthetic_ptbxl
 
 
 @pytest.fixture(scope="module")

@@ -91,7 +91,11 @@ class DiagnosisConfig:
     model_hparams : Mapping
         Extra ``create_model`` hyperparameters.
     teacher : str or None
-        Run directory of a 12-lead teacher: enables distillation.
+        Run directory of a teacher (12-lead, or the unpruned model when fine-tuning a pruned
+        one): enables distillation.
+    init_from : str or None
+        Run directory whose weights initialise the model (same architecture and
+        configuration), e.g. a structurally pruned model to fine-tune.
     kd_alpha, kd_temperature, hint_weight : float
         Weights of the hybrid distillation loss (module docstring).
     """
@@ -114,6 +118,7 @@ class DiagnosisConfig:
     num_threads: int = 2
     model_hparams: Mapping[str, Any] = field(default_factory=dict)
     teacher: str | None = None
+    init_from: str | None = None
     kd_alpha: float = 0.5
     kd_temperature: float = 2.0
     hint_weight: float = 0.0
@@ -157,9 +162,10 @@ class DiagnosisConfig:
                 f"The 'model_hparams' parameter must be a mapping, got {self.model_hparams!r}."
             )
         object.__setattr__(self, "model_hparams", MappingProxyType(dict(self.model_hparams)))
-        if self.teacher is not None:
-            ok = isinstance(self.teacher, str) and bool(self.teacher)
-            check_param("teacher", self.teacher, ok, "None or a run directory")
+        for name in ("teacher", "init_from"):
+            v = getattr(self, name)
+            if v is not None:
+                check_param(name, v, isinstance(v, str) and bool(v), "None or a run directory")
 
     @property
     def distill(self) -> bool:

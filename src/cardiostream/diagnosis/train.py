@@ -194,6 +194,14 @@ def train_diagnosis(
         raise InvalidParameterError(
             f"The 'model' parameter must name a torch model: {config.model!r}."
         )
+    if config.init_from is not None:
+        init, _ = load_diagnosis_run(config.init_from)
+        if init.model_config() != model.model_config():
+            raise InvalidParameterError(
+                f"The 'init_from' run {config.init_from!r} holds {init.model_config()}, which "
+                f"differs from the model being trained ({model.model_config()})."
+            )
+        model.load_state_dict(init.state_dict(), strict=True)
     hint: nn.Module | None = None
     params = list(model.parameters())
     if teacher is not None and config.hint_weight > 0:

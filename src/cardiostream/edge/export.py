@@ -61,6 +61,8 @@ class ExportResult:
         fp32 vs INT8 ONNX on held-out records (beat runs).
     tflite_int8 : Int8Comparison or None
         fp32 vs INT8 TFLite on the same records.
+    diagnosis_int8 : DiagnosisInt8Comparison or None
+        fp32 vs INT8 ONNX of a PTB-XL diagnosis run on fold 10 (record-level metrics).
     """
 
     out_dir: Path
@@ -71,6 +73,7 @@ class ExportResult:
     calibration: dict[str, Any] = field(default_factory=dict)
     onnx_int8: Int8Comparison | None = None
     tflite_int8: Int8Comparison | None = None
+    diagnosis_int8: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +85,9 @@ class ExportResult:
             "calibration": dict(self.calibration),
             "onnx_int8": None if self.onnx_int8 is None else self.onnx_int8.to_dict(),
             "tflite_int8": None if self.tflite_int8 is None else self.tflite_int8.to_dict(),
+            "diagnosis_int8": (
+                None if self.diagnosis_int8 is None else self.diagnosis_int8.to_dict()
+            ),
         }
 
     def to_markdown(self) -> str:
@@ -117,6 +123,9 @@ class ExportResult:
                     "",
                     comp.to_markdown(),
                 ]
+        if self.diagnosis_int8 is not None:
+            lines += ["", "## INT8 ONNX Runtime vs fp32 (PTB-XL fold 10)", ""]
+            lines.append(self.diagnosis_int8.to_markdown())
         return "\n".join(lines) + "\n"
 
 
@@ -199,14 +208,31 @@ def export_run(
             f"{parity.rtol:g}·|logit|)."
         )
     beat_run = _is_beat_run(run)
+    from ..diagnosis import is_diagnosis_run
+
+    diag_run = is_diagnosis_run(run)
+    diag_splits = None
+    if diag_run and int8:
+        from ..diagnosis import load_splits, read_diagnosis_meta
+
+        diag_splits = load_splits(
+            read_diagnosis_meta(run).preprocessing.task, data_dir=data_dir, progress=False
+        )
     calib_info: dict[str, Any] = {}
     if format == "tflite" and not int8:
         from .tflite import export_tflite_float
 
         files["tflite"] = export_tflite_float(model, out_dir / "model.tflite")
-    comparison = tflite_comparison = None
+    comparison = tflite_comparison = diagnosis_comparison = None
     if int8:
-        if calibration is None:
+        if calibration is None and diag_run:
+            from .diag_data import diagnosis_calibration
+
+            x_cal = diagnosis_calibration(
+                run, n=calibration_examples, seed=seed, data_dir=data_dir, splits=diag_splits
+            )
+            calib_info["source"] = "random 2.5 s crops of PTB-XL training folds 1-8"
+        elif calibration is None:
             if not beat_run:
                 raise InvalidParameterError(
                     f"The run in {str(run)!r} is not a beat run, so its training records cannot "
@@ -258,6 +284,13 @@ def export_run(
                 tflite_comparison = compare_predictions(
                     ev.y, p32, pt, classes, groups=ev.record_ids
                 )
+        if evaluate and diag_run:
+            from .diag_data import compare_int8_diagnosis
+
+            diagnosis_comparison = compare_int8_diagnosis(
+                files["onnx"], files["onnx_int8"], run, splits=diag_splits
+            )
+            calib_info["eval_source"] = "PTB-XL fold 10"
         if header:
             files["c_header"] = write_c_header(
                 out_dir / "model_int8.h",
@@ -279,6 +312,7 @@ def export_run(
         calibration=calib_info,
         onnx_int8=comparison,
         tflite_int8=tflite_comparison,
+        diagnosis_int8=diagnosis_comparison,
     )
     (out_dir / "export.json").write_text(
         json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8"
