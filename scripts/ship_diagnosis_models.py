@@ -8,8 +8,9 @@ is retrained) and copies, for each task in ``superdiagnostic`` and ``rhythm``:
 * ``diag_<task>_12lead``: the 12-lead model with the best **fold-9** (validation) macro-AUROC
   among those with at most ``--max-params`` parameters (package data stays small); fold 10 is
   never used to choose;
-* ``diag_<task>_lead1`` / ``_lead2``: the single-lead students on lead I / II, the distilled
-  one when it exists (else the one trained without a teacher, which the card says).
+* ``diag_<task>_lead1`` / ``_lead2``: the single-lead student on lead I / II with the better
+  fold-9 macro-AUROC of the distilled one and the one trained on labels only (the card says
+  which); again fold 10 is never used to choose.
 
 Each copy gets a MODEL_CARD.md quoting data, protocol, fold-10 metrics with CIs, date and the
 command that reproduces it.
@@ -117,12 +118,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"of at most {args.max_params:,} parameters trained for this task.",
             )
         for lead, tag in (("I", "lead1"), ("II", "lead2")):
-            cands = [r for r in runs if r.name.startswith(f"ecg_student-lead{lead}")]
-            kd = [r for r in cands if r.name.endswith("-kd")]
-            if kd:
-                picks[tag] = (kd[0], "the distilled student for this lead (decided in advance).")
-            elif cands:
-                picks[tag] = (cands[0], "no distilled student exists for this task; label-only.")
+            cands = [r for r in runs if r.name.startswith(f"ecg_student-lead{lead}-")]
+            scored = sorted(
+                ((_load(r)[0]["metrics"]["val"]["macro_auroc"], r) for r in cands), reverse=True
+            )
+            if scored:
+                val, best = scored[0]
+                kinds = ", ".join(
+                    f"{'distilled' if r.name.endswith('-kd') else 'label-only'} {v:.4f}"
+                    for v, r in scored
+                )
+                picks[tag] = (
+                    best,
+                    f"best fold-9 macro-AUROC among this lead's students ({kinds}).",
+                )
         for tag, (run, note) in picks.items():
             name = f"diag_{task}_{tag}"
             dest = DEST / name

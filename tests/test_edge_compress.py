@@ -84,6 +84,20 @@ def test_energy_aware_terms_against_l1(toy: tuple[torch.Tensor, ...]) -> None:
     # ... while the marginal energy (per pruned weight) saves the most energy
     assert marginal.after.energy_pj < l1.after.energy_pj
     assert marginal.after.energy_pj < total.after.energy_pj
+    # the product form (magnitude per pJ saved) also saves more energy than L1 at this sparsity
+    cfg = CompressConfig(
+        method="energy",
+        sparsity=0.4,
+        steps=1,
+        finetune_epochs=0,
+        energy_term="marginal",
+        energy_combine="product",
+    )
+    product = compress_model(_model(), *toy, cfg)
+    assert product.sparsity == pytest.approx(l1.sparsity)
+    assert product.after.energy_pj < l1.after.energy_pj
+    with pytest.raises(InvalidParameterError, match="'energy_combine'"):
+        CompressConfig(method="energy", sparsity=0.4, energy_combine="mean")
 
 
 def test_dynamic_schedule_per_layer(toy: tuple[torch.Tensor, ...]) -> None:

@@ -143,6 +143,34 @@ def test_energy_aware_score_prunes_expensive_layers_first() -> None:
     assert (~ea0.masks["1"]).all() and ea0.masks["0"].all()
 
 
+def test_energy_aware_product_form_ranks_magnitude_per_energy() -> None:
+    model = nn.Sequential(nn.Linear(4, 4, bias=False), nn.Linear(4, 4, bias=False))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.arange(1, 17, dtype=torch.float32).reshape(4, 4) / 16)
+        model[1].weight.copy_(torch.arange(1, 17, dtype=torch.float32).reshape(4, 4) / 16)
+    energies = {"0": 1.0, "1": 4.0}
+    s = prune.energy_aware_scores(model, energies, alpha=0.5, combine="product")
+    # |w|^0.5 · (4 / E_l)^0.5: stored value and ranking by |w| / E_l
+    w = model[1].weight[2, 3].item()
+    assert s["1"][2, 3].item() == pytest.approx(w**0.5 * 1.0)
+    assert s["0"][2, 3].item() == pytest.approx(w**0.5 * 2.0)
+    flat = {n: (model[int(n)].weight.abs() / energies[n]).flatten() for n in energies}
+    order = torch.cat([flat["0"], flat["1"]]).argsort()[:8]  # the 8 lowest |w| / E_l
+    masks = prune.global_masks(s, 0.25)
+    pruned = torch.cat([~masks.masks["0"].flatten(), ~masks.masks["1"].flatten()])
+    assert pruned.nonzero().flatten().sort().values.tolist() == order.sort().values.tolist()
+    # alpha = 1: global L1 again; a free layer (E_l = 0) is never pruned for energy
+    l1 = prune.global_masks(prune.magnitude_scores(model), 0.25)
+    p1 = prune.global_masks(
+        prune.energy_aware_scores(model, energies, 1.0, combine="product"), 0.25
+    )
+    assert all(torch.equal(l1.masks[n], p1.masks[n]) for n in l1.masks)
+    free = prune.energy_aware_scores(model, {"0": 0.0, "1": 4.0}, 0.5, combine="product")
+    assert prune.global_masks(free, 0.5).masks["0"].all()
+    with pytest.raises(InvalidParameterError, match="'combine'"):
+        prune.energy_aware_scores(model, energies, 0.5, combine="mean")
+
+
 def test_energy_aware_score_validates_its_inputs() -> None:
     model = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 4))
     with pytest.raises(InvalidParameterError, match="'energies'"):

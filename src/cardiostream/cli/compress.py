@@ -30,6 +30,13 @@ class EnergyTerm(StrEnum):
     marginal = "marginal"
 
 
+class EnergyCombine(StrEnum):
+    """How the energy-aware score mixes |w| and E_l (cardiostream.edge.prune.ENERGY_COMBINES)."""
+
+    sum = "sum"
+    product = "product"
+
+
 class Schedule(StrEnum):
     """Sparsity schedules (cardiostream.edge.prune.SCHEDULES)."""
 
@@ -79,6 +86,14 @@ def compress_command(
             "energy one pruned weight of it saves (marginal).",
         ),
     ] = EnergyTerm.layer,
+    energy_combine: Annotated[
+        EnergyCombine,
+        typer.Option(
+            "--energy-combine",
+            help="sum: paper 002's α|w|/max|w| + (1−α)(1 − E_l/max E); product: the scale-free "
+            "|w|^α (max E/E_l)^(1−α).",
+        ),
+    ] = EnergyCombine.sum,
     schedule: Annotated[
         Schedule,
         typer.Option("--schedule", help="linear: S·t/K; dynamic: S(1 − exp(−β_l t)) per layer."),
@@ -113,6 +128,7 @@ def compress_command(
             kd_temperature=kd_temperature,
             alpha=alpha,
             energy_term=energy_term.value,
+            energy_combine=energy_combine.value,
             schedule=schedule.value,
             include_head=include_head,
             lr=lr,

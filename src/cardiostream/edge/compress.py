@@ -96,6 +96,9 @@ class CompressConfig:
         ``E_l`` of the energy-aware score and of the energy-driven dynamic schedule: the
         layer's total energy (paper 002) or the energy one pruned weight of it saves
         (:func:`cardiostream.edge.prune.layer_energies`).
+    energy_combine : {"sum", "product"}
+        How the energy-aware score mixes magnitude and energy: paper 002's weighted sum or the
+        weighted geometric mean (:func:`cardiostream.edge.prune.energy_aware_scores`).
     schedule : {"linear", "dynamic"}
         :data:`cardiostream.edge.prune.SCHEDULES`; ``dynamic`` for ``l1`` / ``energy`` only.
     include_head : bool
@@ -123,6 +126,7 @@ class CompressConfig:
     kd_temperature: float = 4.0
     alpha: float = 0.5
     energy_term: str = "layer"
+    energy_combine: str = "sum"
     schedule: str = "linear"
     include_head: bool = False
     min_channels: int = 1
@@ -137,6 +141,9 @@ class CompressConfig:
         check_param("method", self.method, self.method in METHODS, f"one of {list(METHODS)}")
         ok = self.energy_term in _prune.ENERGY_TERMS
         check_param("energy_term", self.energy_term, ok, f"one of {list(_prune.ENERGY_TERMS)}")
+        ok = self.energy_combine in _prune.ENERGY_COMBINES
+        combines = list(_prune.ENERGY_COMBINES)
+        check_param("energy_combine", self.energy_combine, ok, f"one of {combines}")
         ok = self.schedule in _prune.SCHEDULES
         check_param("schedule", self.schedule, ok, f"one of {list(_prune.SCHEDULES)}")
         if self.method == "structured" and self.schedule != "linear":
@@ -361,7 +368,9 @@ def _unstructured_masks(
     head = config.include_head
     if config.method == "energy":
         energies = _prune.layer_energies(model, _example(model), term=config.energy_term)
-        scores = _prune.energy_aware_scores(model, energies, config.alpha, include_head=head)
+        scores = _prune.energy_aware_scores(
+            model, energies, config.alpha, include_head=head, combine=config.energy_combine
+        )
     else:
         scores = _prune.magnitude_scores(model, include_head=head)
     if betas is None:

@@ -37,6 +37,13 @@ Criteria (paper 002, ../shared/papers/002):
   **marginal** energy of the layer, the energy one more pruned weight saves (its MACs per
   weight times the MAC energy plus its bytes per weight times the memory energy,
   :func:`layer_energies` with ``term="marginal"``); the paper's total is the default.
+  The sum mixes two scales (normalised magnitudes mostly lie near 0.05-0.3, the energy term
+  spans [0, 1]), so at ``α = 0.5`` the energy term decides almost alone and whole cheap or
+  expensive layers go first. ``combine="product"`` is the scale-free counterpart, the weighted
+  *geometric* mean ``I = |w|^α · (1 / E_l)^(1 − α)``: at ``α = 0.5`` with the marginal term it
+  ranks weights by magnitude per picojoule saved (the greedy answer to "least magnitude lost
+  per unit energy removed"), ``α = 1`` is again global L1. It is our variant, not the paper's,
+  and is reported as such.
 * **Iterative pruning over K steps** with fine-tuning after each (Han et al. 2015; paper 002):
   :func:`linear_schedule` gives the global sparsity ``S·t/K`` after step ``t`` (paper 002's
   Table V: 8, 16, 24, 32, 40 % for ``S = 0.4``, ``K = 5``); weights pruned at one step stay
@@ -64,6 +71,7 @@ from torch import nn
 from ..errors import InvalidParameterError, UnknownMethodError, check_param
 
 __all__ = [
+    "ENERGY_COMBINES",
     "ENERGY_TERMS",
     "PRUNABLE_TYPES",
     "SCHEDULES",
@@ -203,6 +211,9 @@ def magnitude_scores(model: nn.Module, *, include_head: bool = False) -> dict[st
 #: What ``E_l`` of the energy-aware score is: the layer's whole energy proxy (paper 002), or the
 #: energy one more pruned weight of the layer saves (``marginal``).
 ENERGY_TERMS: tuple[str, ...] = ("layer", "marginal")
+#: How the energy-aware score mixes magnitude and energy: paper 002's weighted sum or the
+#: weighted geometric mean (``product``, scale-free; module docstring).
+ENERGY_COMBINES: tuple[str, ...] = ("sum", "product")
 
 
 def layer_energies(
@@ -248,12 +259,15 @@ def energy_aware_scores(
     alpha: float = 0.5,
     *,
     include_head: bool = False,
+    combine: str = "sum",
 ) -> dict[str, torch.Tensor]:
     """Paper 002's energy-aware importance, sign chosen so expensive layers are pruned first.
 
-    ``I_{l,i} = α·|w_{l,i}| / max|w| + (1 − α)·(1 − E_l / max_l E_l)`` (module docstring for
-    the sign and the normalisation): ``max|w|`` over all prunable weights, ``max E`` over the
-    prunable layers. Low scores are pruned first.
+    ``combine="sum"`` (paper 002): ``I_{l,i} = α·|w_{l,i}| / max|w| + (1 − α)·(1 − E_l /
+    max_l E_l)`` (module docstring for the sign and the normalisation): ``max|w|`` over all
+    prunable weights, ``max E`` over the prunable layers. ``combine="product"``: ``I_{l,i} =
+    |w_{l,i}|^α · (max_l E_l / E_l)^(1 − α)``, the weighted geometric mean (``E_l = 0`` counts
+    as free, never pruned for energy). Low scores are pruned first.
 
     Parameters
     ----------
@@ -264,8 +278,11 @@ def energy_aware_scores(
         Weight of the magnitude term in [0, 1] (paper 002's ``α``); 1 is global L1 pruning.
     include_head : bool
         Also score the classifier head.
+    combine : {"sum", "product"}
+        :data:`ENERGY_COMBINES`.
     """
     alpha = _check_fraction("alpha", alpha, closed=True)
+    check_param("combine", combine, combine in ENERGY_COMBINES, f"one of {list(ENERGY_COMBINES)}")
     mags = magnitude_scores(model, include_head=include_head)
     missing = [n for n in mags if n not in energies]
     if missing:
@@ -281,6 +298,11 @@ def energy_aware_scores(
     w_max = max(float(s.max().item()) for s in mags.values() if s.numel())
     e_max = max(e.values())
     out: dict[str, torch.Tensor] = {}
+    if combine == "product":
+        for n, s in mags.items():
+            inv_e = e_max / e[n] if e[n] > 0 else math.inf
+            out[n] = s.pow(alpha) * inv_e ** (1.0 - alpha) if alpha < 1 else s.clone()
+        return out
     for n, s in mags.items():
         w_term = s / w_max if w_max > 0 else torch.zeros_like(s)
         e_term = 1.0 - (e[n] / e_max if e_max > 0 else 0.0)

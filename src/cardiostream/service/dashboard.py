@@ -19,7 +19,8 @@ The pages are a single-page application built from ``web/`` (npm + esbuild, ``ma
 * ``WS /dashboard/api/patients/{id}/live?token=`` — the live view: every ``tick_s`` one JSON
   ``{"type": "batch", "messages": [...], "samples": [...]}`` with the hub's beat/event/alert
   messages and the raw samples received since the last batch (read from the engine's memory,
-  so the strip does not wait for storage).
+  so the strip does not wait for storage; samples stored in between are read back from the
+  store, so none is skipped).
 
 Access rules are the read API's: clinician or admin tokens; a clinician only sees assigned
 patients (403 otherwise).
@@ -61,6 +62,8 @@ GAP_AFTER_S = 3.0
 HOUR_NS = 3600 * 10**9
 #: Seconds between two live batches.
 TICK_S = 0.1
+#: A live view reads back from the store at most this much signal it missed (seconds).
+MAX_CATCH_UP_S = 120.0
 #: Heart rate is the mean of the RR intervals over this much device time.
 HR_WINDOW_NS = 10 * 10**9
 
@@ -321,22 +324,63 @@ async def audit(request: Request, patient_id: int, p: User, limit: int = 200
 
 
 class _SampleCursor:
-    """Hands out the raw samples of a patient's live streams not sent yet (engine memory)."""
+    """Hands out the raw samples of a patient's live streams not sent yet.
 
-    def __init__(self, engine: Any, patient_id: int) -> None:
+    Samples come from the engine's memory (chunks not stored yet), so the strip does not wait
+    for storage. A chunk stored between two takes has left that memory by the next take; its
+    samples are then read back from the store, so that the live view never skips any.
+    """
+
+    def __init__(self, engine: Any, store: Store, patient_id: int) -> None:
         self.engine = engine
+        self.store = store
         self.patient_id = patient_id
         self.next: dict[int, int] = {}  # session id -> next session sample to send
+        self.next_ns: dict[int, int] = {}  # session id -> device time of that sample
+        self.n_from_store = 0  # samples read back from the store
 
-    def take(self) -> list[dict[str, Any]]:
+    @staticmethod
+    def _in_memory(st: Any) -> list[Any]:
+        chunks = [*st.uncommitted, *([st.chunk] if st.chunk is not None else [])]
+        return sorted((c for c in chunks if c.n > 0), key=lambda c: c.first_sample)
+
+    def _sent(self, sid: int, end: int, end_ns: int) -> None:
+        self.next[sid] = end
+        self.next_ns[sid] = end_ns
+
+    async def _stored(self, st: Any, start: int, held: int, held_ns: int) -> list[dict[str, Any]]:
+        """Samples ``[start, held)`` of the stream's session, from the store."""
+        sid, period = st.session.id, round(1e9 / st.fs)
+        t0 = max(self.next_ns[sid], held_ns - round(MAX_CATCH_UP_S * 1e9)) - period
+        strip = await asyncio.to_thread(self.store.raw_strip, self.patient_id, t0,
+                                        held_ns + period)
+        out = []
+        for g in strip.segments:
+            a = max(start, g.first_sample) - g.first_sample
+            b = min(held, g.first_sample + len(g)) - g.first_sample
+            if g.session_id != sid or b <= a:
+                continue
+            out.append({"session_id": sid, "first_sample": g.first_sample + a,
+                        "start_ns": g.start_ns + round(a * 1e9 / g.fs), "fs": g.fs,
+                        "samples_uv": g.samples[a:b].tolist()})
+            self.n_from_store += b - a
+        return out
+
+    async def take(self) -> list[dict[str, Any]]:
         out = []
         for st in _streams(self.engine, self.patient_id):
             sid = st.session.id
-            chunks = sorted([*st.uncommitted, *([st.chunk] if st.chunk is not None else [])],
-                            key=lambda c: c.first_sample)
+            for _ in range(3):  # more chunks may be stored while the store is read
+                chunks = self._in_memory(st)
+                start = self.next.get(sid)
+                held = chunks[0].first_sample if chunks else st.next_sample
+                if start is None or held <= start or st.last_end_ns is None:
+                    break
+                # stored since the last take (or a recorded gap, which the store skips)
+                held_ns = chunks[0].start_ns if chunks else st.last_end_ns
+                out += await self._stored(st, start, held, held_ns)
+                self._sent(sid, held, held_ns)
             for ch in chunks:
-                if ch.n == 0:
-                    continue
                 start = self.next.get(sid, ch.first_sample)
                 end = ch.first_sample + ch.n
                 if end <= start:
@@ -346,7 +390,7 @@ class _SampleCursor:
                 out.append({"session_id": sid, "first_sample": ch.first_sample + k,
                             "start_ns": ch.start_ns + round(k * 1e9 / st.fs), "fs": st.fs,
                             "samples_uv": x.tolist()})
-                self.next[sid] = end
+                self._sent(sid, end, ch.start_ns + round(ch.n * 1e9 / st.fs))
         return out
 
 
@@ -357,7 +401,7 @@ async def live(ws: WebSocket, patient_id: int) -> None:
     if await accept_reader(ws, patient_id) is None:
         return
     sub = engine.subscribe(patient_id)
-    cursor = _SampleCursor(engine, patient_id)
+    cursor = _SampleCursor(engine, ws.app.state.store, patient_id)
 
     async def watch_client() -> None:
         while (await ws.receive())["type"] != "websocket.disconnect":
@@ -378,7 +422,7 @@ async def live(ws: WebSocket, patient_id: int) -> None:
                 with contextlib.suppress(Exception):
                     await ws.close(code=1013, reason="subscriber too slow")
                 break
-            samples = cursor.take()
+            samples = await cursor.take()
             if texts or samples:
                 body = (f'{{"type":"batch","server_ns":{time.time_ns()},'
                         f'"messages":[{",".join(texts)}],"samples":{json.dumps(samples)}}}')
