@@ -741,8 +741,9 @@ def _edge_path(ctx: Context, em: EdgeModel) -> list[dict[str, Any]]:
         )
         fp32_onnx = work / "model.onnx"
         f1 = f1_int8 = None
+        int8_extra: dict[str, Any] = {}
         if em.task != "beat":
-            f1, f1_int8 = _ptbxl_f1(em, stage, m, fp32_onnx, work)
+            f1, f1_int8, int8_extra = _ptbxl_f1(em, stage, m, fp32_onnx, work)
         if heldout is not None and calib is not None:
             int8 = quantize_onnx_int8(
                 fp32_onnx, work / "model.int8.calibrated.onnx", np.asarray(calib.x)
@@ -773,48 +774,53 @@ def _edge_path(ctx: Context, em: EdgeModel) -> list[dict[str, Any]]:
                 _edge_row(
                     em.model,
                     "int8",
-                    bytes=prof.mcu.model_bytes,
+                    bytes=int8_extra.get("bytes_int8_tflite", prof.mcu.model_bytes),
                     macs=prof.macs,
                     sram_bytes=prof.mcu.sram_bytes,
                     f1=f1_int8,
                     **common,
                     model_format=prof.mcu.model_format,
                     sram_method=prof.mcu.sram_method,
+                    **int8_extra,
                     status=f"ok: INT8 of the pruned model ({note})",
                 )
             )
     if em.task != "beat":
         for r in rows:
             r["status"] += (
-                "; F1: macro-F1 on PTB-XL fold 10 at the run's fold-9 thresholds (INT8: ONNX "
-                "Runtime QDQ calibrated on 2000 training crops, scored the same way)"
+                "; F1: macro-F1 on PTB-XL fold 10 at the run's fold-9 thresholds (INT8: "
+                "calibrated on 2000 training crops and scored the same way, the full-integer "
+                "TFLite model where litert-torch is installed, else ONNX Runtime QDQ)"
             )
     return rows
 
 
 def _ptbxl_f1(
     em: EdgeModel, stage: str, model: Any, fp32_onnx: Path, work: Path
-) -> tuple[float | None, float | None]:
+) -> tuple[float | None, float | None, dict[str, Any]]:
     """Fold-10 macro-F1 (%) of a PTB-XL student stage, and of its INT8 model (pruned stage).
 
     The fp32 F1 is the stage's run evaluation (``cardiostream evaluate``): the student run for
     ``fp32``, the ``--edge-student-pruned`` run for ``pruned`` (null for an un-fine-tuned
-    pruning, which has no run); INT8 is scored by
-    :func:`cardiostream.edge.diag_data.compare_int8_diagnosis`.
+    pruning, which has no run). INT8 (:func:`cardiostream.edge.diag_data.compare_int8_diagnosis`,
+    calibrated on 2000 training crops): the ONNX Runtime QDQ model, and, where litert-torch is
+    installed, the full-integer TFLite model, whose F1 and file size then stand for ``int8``
+    (the returned dict holds both).
     """
     from cardiostream.diagnosis import evaluate_diagnosis, is_diagnosis_run
     from cardiostream.edge.diag_data import compare_int8_diagnosis, diagnosis_calibration
     from cardiostream.edge.quantize import quantize_onnx_int8
+    from cardiostream.edge.tflite import export_tflite_int8, tflite_available
 
     run = em.run_dir if stage == "fp32" else em.pruned_run
     if run is None or not is_diagnosis_run(run):
-        return None, None
+        return None, None, {}
     if not (run / "evaluation.json").is_file():
         evaluate_diagnosis(run, n_boot=200, progress=False)
     ev = json.loads((run / "evaluation.json").read_text())
     f1 = round(100 * ev["test"]["macro_f1_tuned"], 2)
     if stage == "fp32":
-        return f1, None
+        return f1, None, {}
     splits = _ptbxl_splits(run)
     cal = diagnosis_calibration(run, n=2000, seed=0, splits=splits)
     int8 = quantize_onnx_int8(
@@ -822,7 +828,21 @@ def _ptbxl_f1(
     )
     cmp = compare_int8_diagnosis(fp32_onnx, int8, run, splits=splits)
     (work / "int8_comparison.json").write_text(json.dumps(cmp.to_dict(), indent=2) + "\n")
-    return f1, round(100 * cmp.int8["macro_f1_tuned"], 2)
+    extra: dict[str, Any] = {
+        "f1_int8_onnx": round(100 * cmp.int8["macro_f1_tuned"], 2),
+        "bytes_int8_onnx": int8.stat().st_size,
+    }
+    f1_int8 = extra["f1_int8_onnx"]
+    if tflite_available():
+        tfl = export_tflite_int8(model, work / "model.int8.calibrated.tflite", cal)
+        cmp_t = compare_int8_diagnosis(fp32_onnx, tfl, run, splits=splits)
+        (work / "int8_tflite_comparison.json").write_text(
+            json.dumps(cmp_t.to_dict(), indent=2) + "\n"
+        )
+        extra["f1_int8_tflite"] = round(100 * cmp_t.int8["macro_f1_tuned"], 2)
+        extra["bytes_int8_tflite"] = tfl.stat().st_size
+        f1_int8 = extra["f1_int8_tflite"]
+    return f1, f1_int8, extra
 
 
 @functools.lru_cache(maxsize=2)
@@ -1375,6 +1395,17 @@ def render_markdown(data: Mapping[str, Any]) -> str:
             ),
         )
     )
+    for r in data["edge"]:
+        if r["stage"] == "int8" and "f1_int8_onnx" in r:
+            parts = [
+                f"ONNX Runtime QDQ {r['bytes_int8_onnx']:,} B, macro-F1 {r['f1_int8_onnx']:.2f} %"
+            ]
+            if "f1_int8_tflite" in r:
+                parts.append(
+                    f"TFLite full-integer {r['bytes_int8_tflite']:,} B, macro-F1 "
+                    f"{r['f1_int8_tflite']:.2f} %"
+                )
+            lines += ["", f"- {r['model']} INT8 forms: " + "; ".join(parts) + "."]
     bad = [r for r in data["units"].values() if r.get("status") != "ok"]
     if bad:
         lines += ["", "## Units without results", ""]

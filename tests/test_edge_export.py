@@ -189,6 +189,13 @@ def test_tflite_full_integer_conversion(name: str, tmp_path: Path) -> None:
     with torch.no_grad():
         ref = model(torch.from_numpy(calib[:4])).numpy()
     assert np.all(np.isfinite(out)) and np.corrcoef(out.ravel(), ref.ravel())[0, 1] > 0.9
+    # names stripped by default: smaller file, bit-identical outputs
+    named = export_tflite_int8(model, tmp_path / "named.tflite", calib, strip_names=False)
+    assert path.stat().st_size < named.stat().st_size
+    np.testing.assert_array_equal(run_tflite(named, calib[:8]), run_tflite(path, calib[:8]))
+    assert (
+        b"torch.nn.modules" in named.read_bytes() and b"torch.nn.modules" not in path.read_bytes()
+    )
 
 
 def test_cli_export_onnx(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -102,7 +103,11 @@ def compare_int8_diagnosis(
     data_dir: object = None,
     splits: Any = None,
 ) -> DiagnosisInt8Comparison:
-    """Score both ONNX models on fold 10 exactly as the torch evaluation does."""
+    """Score both models on fold 10 exactly as the torch evaluation does.
+
+    ``fp32_path`` is an ONNX model; ``int8_path`` an INT8 ONNX (QDQ) model or a full-integer
+    ``.tflite`` model (run with LiteRT's interpreter, :func:`cardiostream.edge.tflite.run_tflite`).
+    """
     from ..diagnosis import load_splits, multilabel_metrics, read_diagnosis_meta
     from ..diagnosis.data import lead_indices, sliding_windows
     from .onnx_io import ort_session, run_onnx
@@ -118,7 +123,12 @@ def compare_int8_diagnosis(
     out = {}
     decisions = {}
     for name, path in (("fp32", fp32_path), ("int8", int8_path)):
-        logits = run_onnx(ort_session(path), wins)
+        if Path(path).suffix == ".tflite":
+            from .tflite import run_tflite
+
+            logits = run_tflite(path, wins)
+        else:
+            logits = run_onnx(ort_session(path), wins)
         p = 1.0 / (1.0 + np.exp(-logits))
         per = p.reshape(n, -1, p.shape[1])
         rec = per.max(axis=1) if prep.aggregate == "max" else per.mean(axis=1)

@@ -9,6 +9,13 @@ Quantisation follows PyTorch 2 export quantisation (PT2E) with litert-torch's qu
 symmetric INT8 weights per output channel, INT8 activations per tensor calibrated on
 representative inputs (min/max observers), INT8 model input and output — a full-integer model
 as TensorFlow Lite Micro and CMSIS-NN run it. The exported graph has a fixed batch of 1.
+
+The converter names every tensor by its full module path (``cardiostream.models...Sequential_
+features/.../Conv1d_0;1``, several kB for a small network, a third of a 6k-parameter model's
+file). Tensor names play no part in inference (operators and signatures refer to tensors by
+index), so :func:`strip_tensor_names` rewrites them as ``t<index>`` through the TFLite schema's
+object API and :func:`export_tflite_int8` does this by default, after checking that the
+stripped model's outputs equal the original's bit for bit on the calibration inputs.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ __all__ = [
     "export_tflite_float",
     "export_tflite_int8",
     "run_tflite",
+    "strip_tensor_names",
     "tflite_available",
     "tflm_arena_bytes",
 ]
@@ -55,6 +63,7 @@ def export_tflite_int8(
     calibration: np.ndarray,
     *,
     max_calibration: int = 1000,
+    strip_names: bool = True,
 ) -> Path:
     """Convert ``model`` to a full-integer TFLite model at ``path``.
 
@@ -66,6 +75,9 @@ def export_tflite_int8(
         Output ``.tflite`` file.
     calibration : ndarray, shape (n, channels, length)
         Representative inputs (training data); the first ``max_calibration`` are fed one by one.
+    strip_names : bool
+        Replace the tensor names by ``t<index>`` (:func:`strip_tensor_names`), checked bit-exact
+        against the unstripped model on up to 64 calibration inputs.
 
     Raises
     ------
@@ -115,6 +127,43 @@ def export_tflite_int8(
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     edge.export(str(out))
+    if strip_names:
+        full = out.with_name(out.stem + ".named.tflite")
+        out.replace(full)
+        strip_tensor_names(full, out)
+        probe = x[:64]
+        if not np.array_equal(run_tflite(full, probe), run_tflite(out, probe)):
+            from .onnx_io import ExportError
+
+            raise ExportError(
+                f"Stripping tensor names changed the outputs of {full}; the named model is kept."
+            )
+        full.unlink()
+    return out
+
+
+def strip_tensor_names(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Path:
+    """Rewrite a TFLite flatbuffer with every tensor named ``t<index>`` (smaller file).
+
+    Everything else (operators, buffers, quantisation, signatures, metadata) is kept; the
+    graph refers to tensors by index, so inference is unchanged.
+    """
+    if not tflite_available():
+        raise ConverterUnavailableError(
+            f"Editing a TFLite file needs the optional ai-edge-litert schema: {_INSTALL}."
+        )
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    buf = Path(src).read_bytes()
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(buf, 0))
+    for graph in model.subgraphs or []:
+        for i, tensor in enumerate(graph.tensors or []):
+            tensor.name = f"t{i}".encode()
+    builder = flatbuffers.Builder(len(buf))
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    out = Path(dst)
+    out.write_bytes(bytes(builder.Output()))
     return out
 
 
