@@ -5,23 +5,33 @@ of the feed, and across a gap of lost frames."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import numpy as np
-from test_service_engine import (  # noqa: F401  (store: a fixture)
+import pytest
+
+from cardiostream.service.dashboard import _SampleCursor
+from cardiostream.service.engine import MonitorEngine
+from cardiostream.store import Store
+from test_service_engine import (
     T0,
     Sink,
     classifier,
     frames_of,
     make_world,
     settings,
-    store,
     synthetic_uv,
 )
 
-from cardiostream.service.dashboard import _SampleCursor
-from cardiostream.service.engine import MonitorEngine
-
 FS = 130.0
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = Store(f"sqlite:///{tmp_path / 'live.db'}")
+    s.migrate()
+    yield s
+    s.close()
 
 
 def _feed(store, frames, w, flush_every: int, take_every: int):
@@ -32,9 +42,12 @@ def _feed(store, frames, w, flush_every: int, take_every: int):
     async def main():
         # the writer never runs by itself (flushes are explicit) and the clock stands still,
         # so no chunk is closed by age: what the feed sees is decided by this loop alone
-        eng = MonitorEngine(store, classifier(), settings(flush_interval_s=3600.0,
-                                                          reorder_window=2),
-                            clock=lambda: 0.0)
+        eng = MonitorEngine(
+            store,
+            classifier(),
+            settings(flush_interval_s=3600.0, reorder_window=2),
+            clock=lambda: 0.0,
+        )
         await eng.start()
         feed = _SampleCursor(eng, store, w.patient)
         sink, got = Sink(), []
@@ -52,8 +65,9 @@ def _feed(store, frames, w, flush_every: int, take_every: int):
 
 
 def _samples(batches) -> tuple[np.ndarray, np.ndarray]:
-    idx = np.concatenate([np.arange(b["first_sample"], b["first_sample"] + len(b["samples_uv"]))
-                          for b in batches])
+    idx = np.concatenate(
+        [np.arange(b["first_sample"], b["first_sample"] + len(b["samples_uv"])) for b in batches]
+    )
     val = np.concatenate([np.asarray(b["samples_uv"], np.int64) for b in batches])
     return idx, val
 
@@ -88,11 +102,11 @@ def test_feed_across_a_gap_sends_what_was_delivered(store) -> None:
     x = synthetic_uv(30.0, seed=6)
     frames = frames_of(x, w.ext, w.serial)
     lost = {20, 21, 22}
-    got, _ = _feed(store, [f for f in frames if f.seq not in lost], w, flush_every=3,
-                   take_every=4)
+    got, _ = _feed(store, [f for f in frames if f.seq not in lost], w, flush_every=3, take_every=4)
     idx, val = _samples(got)
-    want = np.concatenate([np.arange(f.seq * 73, f.seq * 73 + f.n_samples) for f in frames
-                           if f.seq not in lost])
+    want = np.concatenate(
+        [np.arange(f.seq * 73, f.seq * 73 + f.n_samples) for f in frames if f.seq not in lost]
+    )
     assert np.all(np.diff(idx) > 0)  # in order, no duplicates
     assert np.array_equal(idx, want)
     assert np.array_equal(val, x[want])
