@@ -226,8 +226,9 @@ def _markdown(data: dict[str, Any]) -> str:
         out += [
             "## Cross-lead distillation",
             "",
-            f"Teacher: {TEACHER}, 12 leads, on superdiagnostic (the teacher of other tasks is "
-            f"named in the table). Students: {STUDENT}, one lead, trained with the "
+            "Teachers (12 leads): "
+            + ", ".join(sorted({f"{d['teacher']} ({d['task']})" for d in data["distillation"]}))
+            + f" — paper 000's is {TEACHER}. Students: {STUDENT}, one lead, trained with the "
             "hybrid loss (1-α)·BCE + α·T²·BCE(σ(z_t/T), σ(z_s/T)) "
             f"(α {data['kd']['alpha']}, T {data['kd']['temperature']}, hint weight "
             f"{data['kd']['hint_weight']}) or with BCE only. "

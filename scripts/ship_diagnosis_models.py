@@ -91,7 +91,10 @@ def _card(name: str, run: Path, meta: dict[str, Any], ev: dict[str, Any], note: 
 - **Limits:** PTB-XL records are resting 10 s clinical ECGs; a chest strap's single lead is
   not lead I or II, and ambulatory noise was not in training. Decision support only.
 - **Date:** {meta["created"]} (trained); packaged {datetime.now(UTC).date().isoformat()}.
-- **Reproduce:** `python benchmarks/ptbxl.py` (row `{run.parent.name}/{run.name}`), then
+- **Reproduce:** the rows of the shipped models come from
+  `python benchmarks/ptbxl.py --models resnet1d_wang --tasks superdiagnostic,rhythm --teacher
+  resnet1d_wang --threads 1` and `python benchmarks/ptbxl.py --models ecg_student --tasks rhythm
+  --no-distill --epochs 40 --threads 1` (this one: row `{run.parent.name}/{run.name}`), then
   `python scripts/ship_diagnosis_models.py`. Training command recorded: `{meta["command"]}`.
 """
 
@@ -118,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"of at most {args.max_params:,} parameters trained for this task.",
             )
         for lead, tag in (("I", "lead1"), ("II", "lead2")):
-            cands = [r for r in runs if r.name.startswith(f"ecg_student-lead{lead}-")]
+            names = (f"ecg_student-lead{lead}", f"ecg_student-lead{lead}-kd")
+            cands = [r for r in runs if r.name in names]
             scored = sorted(
                 ((_load(r)[0]["metrics"]["val"]["macro_auroc"], r) for r in cands), reverse=True
             )
