@@ -115,7 +115,9 @@ def test_predict_proba_is_softmax_in_eval_mode(name: str) -> None:
     model.eval()
     with torch.no_grad():
         ref = torch.softmax(model(x), dim=1).double().numpy()
-    np.testing.assert_allclose(p, ref, atol=1e-6)
+    # float32 kernels may reduce in a different order for batches of 2 and of 5 (seen: 2e-6 on
+    # inception1d's untrained, large logits); 1e-5 still catches any train-mode or order error
+    np.testing.assert_allclose(p, ref, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", TORCH_MODELS)
