@@ -70,3 +70,14 @@ def synthetic_ptbxl():  # type: ignore[no-untyped-def]
             xs[:, :, 3:] += 0.3 * ys[:, c, None, None] * burst[None, :, None]
         x[name], y[name], ids[name] = xs, ys, np.arange(n) + 1000 * i
     return PtbxlSplits(("A", "B", "C"), PTBXL_LEADS, x, y, ids)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    """A migrated SQLite :class:`cardiostream.store.Store` in the test's temporary folder."""
+    from cardiostream.store import Store
+
+    s = Store(f"sqlite:///{tmp_path / 'test.db'}")
+    s.migrate()
+    yield s
+    s.close()

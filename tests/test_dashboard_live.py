@@ -5,14 +5,11 @@ of the feed, and across a gap of lost frames."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import numpy as np
-import pytest
 
 from cardiostream.service.dashboard import _SampleCursor
 from cardiostream.service.engine import MonitorEngine
-from cardiostream.store import Store
 from test_service_engine import (
     T0,
     Sink,
@@ -24,14 +21,6 @@ from test_service_engine import (
 )
 
 FS = 130.0
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = Store(f"sqlite:///{tmp_path / 'live.db'}")
-    s.migrate()
-    yield s
-    s.close()
 
 
 def _feed(store, frames, w, flush_every: int, take_every: int):

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 from cardiostream.classify import INCONCLUSIVE, BeatClassifier, load_default_model
@@ -107,14 +105,6 @@ def make_world(store: Store, n: int = 1) -> list[World]:
         d = store.add_device(p.id, f"dev-{i}")
         out.append(World(store, p.id, d.id, p.external_id, d.serial))
     return out
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = Store(f"sqlite:///{tmp_path / 'svc.db'}")
-    s.migrate()
-    yield s
-    s.close()
 
 
 def settings(**kw) -> ServiceSettings:

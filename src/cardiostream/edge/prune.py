@@ -300,8 +300,12 @@ def energy_aware_scores(
     out: dict[str, torch.Tensor] = {}
     if combine == "product":
         for n, s in mags.items():
-            inv_e = e_max / e[n] if e[n] > 0 else math.inf
-            out[n] = s.pow(alpha) * inv_e ** (1.0 - alpha) if alpha < 1 else s.clone()
+            if alpha == 1:  # (1/E)^0: global L1, whatever the energy
+                out[n] = s.clone()
+            elif e[n] > 0:
+                out[n] = s.pow(alpha) * (e_max / e[n]) ** (1.0 - alpha)
+            else:  # free layer: never pruned for energy (and no 0·inf for zeroed weights)
+                out[n] = torch.full_like(s, math.inf)
         return out
     for n, s in mags.items():
         w_term = s / w_max if w_max > 0 else torch.zeros_like(s)
