@@ -141,7 +141,6 @@ def serve_internal(args: argparse.Namespace) -> None:
     """The service under test, with ``/bench`` instrumentation routes (child process)."""
     import uvicorn
 
-    from cardiostream.classify import BeatClassifier
     from cardiostream.service.app import create_app, load_classifier
     from cardiostream.service.config import ServiceSettings
     from cardiostream.service.engine import MonitorEngine
@@ -161,7 +160,10 @@ def serve_internal(args: argparse.Namespace) -> None:
                     thread_cpu[key] += time.thread_time() - t
         return wrapper
 
-    BeatClassifier.predict_inputs = timed(BeatClassifier.predict_inputs, "inference")
+    from cardiostream.service.inference import OnnxRunner, TorchRunner
+
+    for runner_cls in (OnnxRunner, TorchRunner):  # the engine's runner, whichever it picks
+        runner_cls.predict_inputs = timed(runner_cls.predict_inputs, "inference")
     MonitorEngine._persist_sync = timed(MonitorEngine._persist_sync, "storage")
     settings = ServiceSettings(db_url=args.db, model=args.model, port=args.port,
                                idle_timeout_s=args.idle_timeout, torch_threads=1)
@@ -578,6 +580,7 @@ def _summarise_step(plan: StepPlan, mon: dict[str, Any], probe: ProbeResult,
         "simulator_cpu_pct": round(100 * mon["sim_cpu_s"] / wall, 1),
         "load_avg_window": mon["load_avg"],
         "simulator": tot,
+        "inference": final_stats.get("inference"),
         "engine_counters": {k: final_stats.get(k) for k in (
             "frames", "duplicates", "too_old", "rejected", "gaps", "beats", "classified",
             "batches", "beats_stored", "chunks_stored", "events", "alerts", "write_errors",
@@ -793,9 +796,11 @@ def write_report(res: dict[str, Any], out_dir: Path) -> None:
     lines = [
         "# Service benchmark (issue 5, section 7)", "",
         provenance_md(res["provenance"]), "",
-        f"- Model: `{res['config']['model']}`; sources: {res['config']['sources']}",
-        f"- Cores: server pinned to CPU {res['config']['server_cpu']} (one process, torch 1 "
-        f"thread), simulators and probe pinned to CPU {res['config']['client_cpu']}. The lead's "
+        f"- Model: `{res['config']['model']}`, run by "
+        f"{sorted({st.get('inference') or '?' for st in res['steps']})}; sources: "
+        f"{res['config']['sources']}",
+        f"- Cores: server pinned to CPU {res['config']['server_cpu']} (one process, one "
+        f"inference thread), simulators and probe pinned to CPU {res['config']['client_cpu']}. The lead's "
         "training jobs share the machine: load averages are in the table.",
         f"- Impairments (simulated devices): {res['config']['impairments']} (disconnect every "
         "~N s of stream time, offline s, frames lost in flight re-sent after the reconnect, "

@@ -33,14 +33,12 @@ import numpy as np
 from .beats import (
     N_AVG_BEATS,
     StreamingTemplate,
-    context_features,
-    morphology_features,
-    rr_features,
-    segment_beats,
-    template_scale,
     window_samples,
 )
+from .beats.context import _QRS_HALF_S, _SCALE_FLOOR_MV
+from .beats.morphology import _spline_operator
 from .beats.preprocess import PREPROCESS_CONFIGS
+from .beats.rr import _feature_row
 from .beats.segment import DEFAULT_REFINE_S
 from .detect import DEFAULT_METHOD, StreamingDetector
 from .errors import CardiostreamError, InvalidSignalError, check_param
@@ -101,6 +99,7 @@ class LiveBeatPipeline:
         self._delay = int(self._filter.delay_samples)
         self._max_delay = math.ceil(self._detector.delay_s * self.fs)
         self._template = StreamingTemplate()
+        self._row = _InputRow(self.fs, preprocessing)
         self._rr_warmup = rr_warmup
         self._before, self._after = window_samples(self.fs, preprocessing.window_s)
         self._half = round(DEFAULT_REFINE_S * self.fs)
@@ -187,26 +186,31 @@ class LiveBeatPipeline:
         # RR features: the buffer is the whole history while it is short, and long enough
         # afterwards for the full 42-interval average, so values equal the offline ones.
         # Beats stores windows and RR features as float32: round the same way
-        rr = rr_features(peaks, self.fs, min_avg=self._rr_warmup).values[pos].astype(np.float32)
+        rr = _feature_row(peaks, self.fs, pos, False, N_AVG_BEATS, self._rr_warmup)
+        rr = rr.astype(np.float32)
         lo = max(0, p - self._half - self._before - 1)
         hi = min(p + self._half + self._after + 1, self._aligned_end())
         if lo < self._buf0:  # pragma: no cover - the trim keeps enough history
             raise CardiostreamError("live pipeline lost signal history it still needed")
         seg = self._buf[lo - self._buf0 : hi - self._buf0]
-        w = segment_beats(seg, self.fs, np.array([p - lo]), self.prep.window_s)
-        if len(w) == 0:
+        win = self._window(seg, p - lo)
+        if win is None:
             return None
-        win = morphology_features(
-            w.windows.astype(np.float32), self.fs, self.prep.window_s, target_fs=self.prep.fs
-        )
-        tmpl = self._template.push(win[0])[None, :]
-        if not np.all(np.isfinite(rr)):
+        return self._row.build(win, rr, self._template)
+
+    def _window(self, seg: np.ndarray, r: int) -> np.ndarray | None:
+        """The window of the peak at ``seg[r]`` exactly as :func:`segment_beats` cuts it (R-peak
+        refined to the largest magnitude within ``±half``, earliest on ties, search clipped to
+        the segment), or None where it leaves the segment or holds non-finite samples."""
+        a, b = max(0, r - self._half), min(seg.size - 1, r + self._half)
+        v = np.abs(seg[a : b + 1])
+        if not np.all(np.isfinite(v)):
+            v = np.where(np.isfinite(v), v, -np.inf)
+        q = a + int(np.argmax(v))
+        if q - self._before < 0 or q + self._after >= seg.size:
             return None
-        scale = template_scale(tmpl, self.prep.fs)
-        ctx = context_features(rr[None, :].astype(np.float64))
-        raw = np.concatenate([win / scale, (win - tmpl) / scale, ctx],
-                             axis=1)
-        return self.prep.transform_features(raw)[0]
+        win = seg[q - self._before : q + self._after + 1]
+        return win if np.all(np.isfinite(win)) else None
 
     def _trim(self) -> None:
         """Drop filtered samples no waiting beat can need."""
@@ -231,3 +235,50 @@ class LiveBeatPipeline:
             p, x = self._built.popleft()
             out.append(ReadyBeat(sample=p, x=x, usable=self._verdicts.pop(p)))
         return out
+
+
+class _InputRow:
+    """One beat's ``beat_ctx`` model input, with the offline path's arithmetic step for step.
+
+    The offline path (:meth:`Preprocessing.raw_features` then ``transform_features``) runs
+    :func:`~cardiostream.beats.morphology_features`, the running template,
+    :func:`~cardiostream.beats.template_scale` and :func:`~cardiostream.beats.context_features`
+    on arrays of beats; for one beat their argument checks cost more than their arithmetic, so
+    the same operations run here on the beat's row with the constants prepared once. Equality
+    with the offline inputs is tested bit for bit (tests/test_live.py).
+    """
+
+    def __init__(self, fs: float, prep) -> None:
+        before, after = window_samples(fs, prep.window_s)
+        tb, ta = window_samples(prep.fs, prep.window_s)
+        self.resample = (
+            None if fs == prep.fs
+            else _spline_operator(float(fs), before, after, float(prep.fs), tb, ta)
+        )
+        n = tb + ta + 1
+        centre, half = n // 2, max(1, round(_QRS_HALF_S * prep.fs))
+        self.span = slice(max(0, centre - half), centre + half + 1)
+        self.n_signal = 2 * n
+        self.rr_mean = np.asarray(prep.rr_mean, dtype=np.float64)
+        self.rr_std = np.asarray(prep.rr_std, dtype=np.float64)
+
+    def build(self, win: np.ndarray, rr: np.ndarray,
+              template: StreamingTemplate) -> np.ndarray | None:
+        """Input ``(1, length)`` float32 of the window ``win`` (at the stream's rate) and its
+        float32 RR row; pushes the window into ``template``; None where the RR row is not finite
+        (the template still learns the beat, as offline)."""
+        w = win.astype(np.float32).astype(np.float64)[None, :]  # Beats stores float32 windows
+        if self.resample is not None:
+            w = w @ self.resample
+        tmpl = template.push(w[0])[None, :]
+        if not np.all(np.isfinite(rr)):
+            return None
+        scale = np.maximum(np.ptp(tmpl[:, self.span], axis=1, keepdims=True), _SCALE_FLOOR_MV)
+        f = rr.astype(np.float64)[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = np.log(f[:, [3, 5, 6, 7, 8]])
+        ctx_t = np.clip(f[:, 4:5], -10.0, 10.0) / 3.0
+        raw = np.concatenate([w / scale, (w - tmpl) / scale, ratios, ctx_t], axis=1)
+        n = self.n_signal
+        ctx = (raw[:, n:] - self.rr_mean) / self.rr_std
+        return np.concatenate([raw[:, :n].astype(np.float32), ctx.astype(np.float32)], axis=1)

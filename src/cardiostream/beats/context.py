@@ -21,7 +21,6 @@ patient's usual rhythm. Both can be measured without any label:
 from __future__ import annotations
 
 import itertools
-from collections import deque
 
 import numpy as np
 
@@ -127,6 +126,17 @@ def context_features(rr: np.ndarray) -> np.ndarray:
     return np.concatenate([ratios, t], axis=1)
 
 
+def _row_median(a: np.ndarray) -> np.ndarray:
+    """``np.median(a, axis=1)`` bit for bit for finite ``a`` (the middle value, or the two
+    middle values' sum halved, as numpy computes it), without its axis handling and copies."""
+    n = a.shape[1]
+    h = n // 2
+    if n % 2:
+        return np.partition(a, h, axis=1)[:, h]
+    part = np.partition(a, (h - 1, h), axis=1)
+    return (part[:, h - 1] + part[:, h]) / 2.0
+
+
 class StreamingTemplate:
     """The running template of one stream, beat by beat (equal to :func:`running_templates`).
 
@@ -140,20 +150,29 @@ class StreamingTemplate:
         ok = isinstance(k, int) and not isinstance(k, bool) and k >= 1
         check_param("k", k, ok, "an int >= 1")
         self._k = k
-        self._recent: deque[np.ndarray] = deque(maxlen=k)
+        # the last k windows as columns of a (samples, k) ring: the median runs along the
+        # contiguous last axis, and the order of the columns does not change a median
+        self._ring: np.ndarray | None = None
+        self._count = 0
+        self._next = 0
 
     def push(self, window: np.ndarray) -> np.ndarray:
         """Template for ``window`` (from the beats before it), then remember ``window``."""
         w = _check_windows(np.asarray(window, dtype=np.float64)[None, :])[0]
-        if self._recent and self._recent[0].shape != w.shape:
+        if self._ring is None or self._count == 0:
+            self._ring = np.empty((w.size, self._k))
+        elif self._ring.shape[0] != w.size:
             raise InvalidSignalError(
-                f"The 'window' parameter must have {self._recent[0].size} samples like the "
+                f"The 'window' parameter must have {self._ring.shape[0]} samples like the "
                 f"previous windows, got {w.size} instead."
             )
-        tmpl = np.median(np.stack(self._recent), axis=0) if self._recent else w.copy()
-        self._recent.append(w)
+        tmpl = _row_median(self._ring[:, : self._count]) if self._count else w.copy()
+        self._ring[:, self._next] = w
+        self._next = (self._next + 1) % self._k
+        self._count = min(self._count + 1, self._k)
         return tmpl
 
     def reset(self) -> None:
         """Forget every beat (after a gap or a lead change)."""
-        self._recent.clear()
+        self._count = 0
+        self._next = 0

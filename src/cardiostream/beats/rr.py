@@ -26,6 +26,7 @@ RR+1 ratios by RR-2/avgRR and RR-2/RR0, keeping nine columns. Sums run on intege
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -255,3 +256,48 @@ def _as_increasing(r_peaks: np.ndarray) -> np.ndarray:
             f"index {int(np.flatnonzero(np.diff(r) <= 0)[0])} instead."
         )
     return r
+
+
+def _feature_row(
+    r: np.ndarray, fs: float, i: int, causal: bool, n_avg: int, min_avg: int | None = None
+) -> np.ndarray:
+    """Row ``i`` of :func:`_features` alone, bit for bit (same integer sums, same divisions).
+
+    A live pipeline needs the features of one new beat at a time; computing the whole matrix
+    of its peak history for each beat costs far more than the beat's nine numbers.
+    """
+    n = r.size
+    out = np.full(9, np.nan)
+    if n < 2:
+        return out
+    nan = float("nan")
+
+    def interval(lag: int) -> float:
+        j = i - 1 - lag
+        return float(r[j + 1] - r[j]) if 0 <= j < n - 1 else nan
+
+    rr0, rr_m1 = interval(0), interval(1)
+    rr_third = interval(2) if causal else interval(-1)
+    s1 = sd = nan
+    m = float(n_avg)
+    if i >= (n_avg if min_avg is None else min_avg) + 1:
+        cnt = min(n_avg, i - 1)
+        d = np.diff(r[i - 1 - cnt : i])  # the cnt intervals before RR0, exact integers
+        sum1 = int(d.sum())
+        num = cnt * int((d * d).sum()) - sum1 * sum1
+        s1 = float(sum1)
+        m = float(cnt)
+        sd = max(math.sqrt(float(num)) / cnt, 1.0)
+    avg = s1 / m
+    out[:] = (
+        rr0 / fs,
+        rr_m1 / fs,
+        rr_third / fs,
+        rr0 * m / s1,
+        (rr0 - avg) / sd,
+        rr_m1 * m / s1,
+        rr_m1 / rr0,
+        rr_third * m / s1,
+        rr_third / rr0,
+    )
+    return out

@@ -39,6 +39,14 @@ def serve_command(
     torch_threads: Annotated[
         int | None, typer.Option("--torch-threads", help="torch intra-op threads for inference.")
     ] = None,
+    inference: Annotated[
+        str,
+        typer.Option(
+            "--inference",
+            help="Beat model runtime: auto (ONNX Runtime after a parity check, else torch), "
+            "onnx or torch.",
+        ),
+    ] = "auto",
     create_admin: Annotated[
         str | None,
         typer.Option(
@@ -64,6 +72,7 @@ def serve_command(
             max_batch=max_batch,
             max_wait_ms=max_wait_ms,
             torch_threads=torch_threads,
+            inference=inference,
         )
         store = Store(db)
         store.migrate()

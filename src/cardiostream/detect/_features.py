@@ -10,7 +10,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfilt_zi
+from scipy.signal import butter, sosfilt_zi
+
+from ..signal._sosfilt import sosfilt_1d
 
 
 @lru_cache(maxsize=64)
@@ -42,7 +44,7 @@ class CausalSOS:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         if self._zi is None:
             self._zi = sosfilt_zi(self.sos) * x[0]
-        y, self._zi = sosfilt(self.sos, x, zi=self._zi)
+        y, self._zi = sosfilt_1d(self.sos, x, self._zi)
         return y
 
 

@@ -33,7 +33,9 @@ from itertools import pairwise
 import numpy as np
 
 from ._features import AbsDiff, CausalSOS, RunningSum
+from ._refine import _iclip
 
+_TINY = float(np.finfo(np.float64).tiny)  # smallest normal double, a safe divisor
 LEAKAGE_MAX = 0.5
 HF_RATIO_MAX = 0.15
 CONCENTRATION_MAX = 1.7
@@ -88,12 +90,12 @@ class FlutterFeatures:
         """
         sum_lo2, sum_hi2, sum_dlo, lo = rows
         n = lo.size
-        a = np.clip(pos - self.w_energy, 0, n - 1)
-        b = np.clip(pos + self.w_energy, 0, n - 1)
-        tiny = np.finfo(float).tiny
+        a = _iclip(pos - self.w_energy, 0, n - 1)
+        b = _iclip(pos + self.w_energy, 0, n - 1)
+        tiny = _TINY
         ratio = np.sqrt((sum_hi2[b] - sum_hi2[a]) / np.maximum(sum_lo2[b] - sum_lo2[a], tiny))
-        qa = np.clip(qrs - self.w_slope, 0, n - 1)
-        qb = np.clip(qrs + self.w_slope, 0, n - 1)
+        qa = _iclip(qrs - self.w_slope, 0, n - 1)
+        qb = _iclip(qrs + self.w_slope, 0, n - 1)
         local = (sum_dlo[qb] - sum_dlo[qa]) / np.maximum(qb - qa, 1)
         mean = (sum_dlo[b] - sum_dlo[a]) / np.maximum(b - a, 1)
         conc = local / np.maximum(mean, tiny)
@@ -111,11 +113,11 @@ class FlutterFeatures:
         m = self.w_leak // d
         base = (pos + start) // d * d - start  # samples on absolute multiples of d: chunk-proof
         idx = base[:, None] + d * np.arange(-m, m + 1)[None, :]
-        v = np.where((idx >= 0) & (idx < lo.size), lo[np.clip(idx, 0, lo.size - 1)], 0.0)
-        tiny = np.finfo(float).tiny
+        v = np.where((idx >= 0) & (idx < lo.size), lo[_iclip(idx, 0, lo.size - 1)], 0.0)
+        tiny = _TINY
         travel = np.abs(np.diff(v, axis=1)).sum(axis=1)
         half = np.pi * np.abs(v).sum(axis=1) / np.maximum(travel, tiny)
-        shift = np.clip(np.floor(half + 0.5).astype(np.int64), 1, v.shape[1] - 1)
+        shift = _iclip(np.floor(half + 0.5).astype(np.int64), 1, v.shape[1] - 1)
         out = np.empty(pos.size)
         for s in np.unique(shift):
             sel = shift == s

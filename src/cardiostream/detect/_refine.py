@@ -8,7 +8,12 @@ import numpy as np
 def window_index(pos: np.ndarray, lo: int, hi: int, n: int) -> np.ndarray:
     """Index matrix ``pos[:, None] + arange(lo, hi + 1)`` clipped to ``[0, n - 1]``."""
     idx = pos[:, None] + np.arange(lo, hi + 1)[None, :]
-    return np.clip(idx, 0, n - 1)
+    return _iclip(idx, 0, n - 1)
+
+
+def _iclip(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``np.clip`` for integer arrays and ``lo <= hi`` without its per-call dtype checks."""
+    return np.minimum(np.maximum(a, lo), hi)
 
 
 def refine_on_ecg(

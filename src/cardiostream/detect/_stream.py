@@ -28,6 +28,9 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+#: History beyond what the core needs is dropped once it exceeds this many samples: every push
+#: copies the buffer, so it stays short (the cut itself copies once per ~this many samples).
+_TRIM_AT = 1024
 
 
 class DetectorCore(ABC):
@@ -139,7 +142,7 @@ class StreamEngine:
 
     def _trim(self) -> None:
         cut = self._next - max(self.core.history, self.core.radius) - 1 - self._start
-        if cut > 8192:
+        if cut > _TRIM_AT:
             self._buf = [a[cut:].copy() for a in self._buf]
             self._start += cut
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal as _sig
 
+from ..signal._sosfilt import sosfilt_1d
 from ._params import QualityParams
 from ._reasons import Reason
 
@@ -85,9 +86,9 @@ class CausalQualityFilters:
             self._zi_lp = _sig.sosfilt_zi(self._sos_lp) * x0
             self._zi_nb = _sig.sosfilt_zi(self._sos_nb) * x0
             self._zi_qrs = _sig.sosfilt_zi(self._sos_qrs) * x0
-        base, self._zi_lp = _sig.sosfilt(self._sos_lp, x, zi=self._zi_lp)
-        nb, self._zi_nb = _sig.sosfilt(self._sos_nb, x, zi=self._zi_nb)
-        qrs, self._zi_qrs = _sig.sosfilt(self._sos_qrs, x, zi=self._zi_qrs)
+        base, self._zi_lp = sosfilt_1d(self._sos_lp, x, self._zi_lp)
+        nb, self._zi_nb = sosfilt_1d(self._sos_nb, x, self._zi_nb)
+        qrs, self._zi_qrs = sosfilt_1d(self._sos_qrs, x, self._zi_qrs)
         return FilteredChunk(x, finite, base, nb, qrs)
 
 

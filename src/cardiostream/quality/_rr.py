@@ -22,6 +22,16 @@ from ._params import QualityParams
 
 __all__ = ["rr_implausible"]
 
+#: Up to this many beats, medians are taken in plain Python (numpy's per-call cost dominates).
+_FEW = 4
+
+
+def _median(v: list[float]) -> float:
+    """``np.median`` of a short list, bit for bit (middle value, or the mean of the two)."""
+    s = sorted(v)
+    m = len(s)
+    return s[m // 2] if m % 2 else (s[m // 2 - 1] + s[m // 2]) / 2
+
 
 def rr_implausible(
     peaks: np.ndarray, fs: float, p: QualityParams, n_history: int = 0
@@ -45,17 +55,30 @@ def rr_implausible(
     """
     peaks = np.asarray(peaks, dtype=np.int64)
     n = peaks.size
-    out = np.zeros(n, dtype=bool)
-    if n >= 2:
-        rr = np.diff(peaks).astype(np.float64)  # rr[k] ends at beat k + 1
-        bad = (rr < p.rr_min_s * fs) | (rr > p.rr_max_s * fs)
-        h = p.rr_history
-        if rr.size >= 2:
-            padded = np.concatenate((np.full(h, np.nan), rr))
-            # previous-h window of rr[k] is padded[k : k + h]; skip k = 0 (no previous interval)
-            windows = sliding_window_view(padded, h)[1 : rr.size]
-            med = np.nanmedian(windows, axis=1)
-            ratio = rr[1:] / med
-            bad[1:] |= (ratio < p.rr_jump_low) | (ratio > p.rr_jump_high)
-        out[1:] = bad
-    return out[n_history:]
+    first = max(0, min(n_history, n))
+    out = np.zeros(n - first, dtype=bool)
+    if n < 2:
+        return out
+    rr = np.diff(peaks).astype(np.float64)  # rr[k] ends at beat k + 1
+    bad = (rr < p.rr_min_s * fs) | (rr > p.rr_max_s * fs)
+    # beat i >= 2 is compared with the median of the up to h intervals before its own,
+    # rr[max(0, i - 1 - h) : i - 1]; only the beats from `first` on are computed
+    h = p.rr_history
+    lo = max(first, 2)
+    if lo < n:
+        if n - lo <= _FEW:  # a streaming call: one or two new beats
+            vals = rr.tolist()
+            med = np.array([_median(vals[max(0, i - 1 - h) : i - 1]) for i in range(lo, n)])
+        else:
+            med = np.empty(n - lo)
+            full = max(lo, h + 1)  # from here on the window holds h intervals
+            for i in range(lo, min(full, n)):
+                med[i - lo] = np.median(rr[: i - 1])
+            if full < n:
+                windows = sliding_window_view(rr, h)[full - 1 - h : n - 1 - h]
+                med[full - lo :] = np.median(windows, axis=1)
+        ratio = rr[lo - 1 :] / med
+        bad[lo - 1 :] |= (ratio < p.rr_jump_low) | (ratio > p.rr_jump_high)
+    flags = np.zeros(n, dtype=bool)
+    flags[1:] = bad
+    return flags[first:]

@@ -63,7 +63,11 @@ class ServiceSettings:
     max_upload_bytes : int
         Largest accepted recording upload.
     torch_threads : int or None
-        ``torch.set_num_threads`` for inference (None: leave torch's default).
+        ``torch.set_num_threads`` for inference (None: leave torch's default); also ONNX
+        Runtime's intra-op threads (1 when None).
+    inference : {"auto", "onnx", "torch"}
+        How the beat model runs (:mod:`cardiostream.service.inference`): ``auto`` uses ONNX
+        Runtime when the export and its parity check succeed, torch otherwise.
     """
 
     db_url: str = DEFAULT_URL
@@ -87,6 +91,7 @@ class ServiceSettings:
     max_pending_chunks: int = 100_000
     max_upload_bytes: int = 64 * 1024 * 1024
     torch_threads: int | None = None
+    inference: str = "auto"
 
     def __post_init__(self) -> None:
         check_param("db_url", self.db_url, isinstance(self.db_url, str) and self.db_url != "",
@@ -107,3 +112,5 @@ class ServiceSettings:
         _positive("reorder_window", self.reorder_window, integer=True, zero=True)
         if self.torch_threads is not None:
             _positive("torch_threads", self.torch_threads, integer=True)
+        check_param("inference", self.inference, self.inference in ("auto", "onnx", "torch"),
+                    "one of 'auto', 'onnx', 'torch'")

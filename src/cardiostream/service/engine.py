@@ -46,6 +46,7 @@ from ..store import NewAlert, NewBeat, NewEvent, Session, Store
 from .alerts import alert_for
 from .config import ServiceSettings
 from .hub import Hub
+from .inference import BeatRunner, TorchRunner, describe, make_runner
 from .protocol import (
     Delivery,
     ErrorCode,
@@ -116,6 +117,8 @@ class MonitorEngine:
         self.store = store
         self.classifier = classifier
         self.settings = settings or ServiceSettings()
+        #: Runs the model (ONNX Runtime or torch); chosen by :meth:`start` from the settings.
+        self.runner: BeatRunner = TorchRunner(classifier)
         self.clock = clock
         self.hub = Hub(self.settings.subscriber_queue, self.settings.subscriber_max_drops)
         self.streams: dict[StreamKey, StreamState] = {}
@@ -151,6 +154,11 @@ class MonitorEngine:
             import torch
 
             torch.set_num_threads(self.settings.torch_threads)
+        self.runner = await asyncio.to_thread(
+            make_runner, self.classifier, self.settings.inference,
+            threads=self.settings.torch_threads or 1,
+        )
+        log.info("beat model: %s", describe(self.runner))
         self._ready_evt = asyncio.Event()
         self._stop_evt = asyncio.Event()
         self._stopping = False
@@ -223,6 +231,7 @@ class MonitorEngine:
             "pending_chunks": len(self._chunks_out),
             "subscribers": self.hub.n_subscribers(),
             "latency": self.latency_summary(),
+            "inference": describe(self.runner),
         }
 
     @property
@@ -450,7 +459,7 @@ class MonitorEngine:
             return
         x = np.stack([b.x for b in batch])  # type: ignore[misc]
         try:
-            probs = await asyncio.to_thread(self.classifier.predict_inputs, x)
+            probs = await asyncio.to_thread(self.runner.predict_inputs, x)
         except Exception:  # a model failure must not stop the service: abstain
             log.exception("beat classification failed for %d beats", len(batch))
             probs = None

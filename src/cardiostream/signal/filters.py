@@ -13,10 +13,11 @@ band-pass edges sit at -6 dB and the roll-off doubles). Streaming forms run it o
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, iirnotch, sosfilt, sosfilt_zi, sosfiltfilt, tf2sos
+from scipy.signal import butter, iirnotch, sosfilt_zi, sosfiltfilt, tf2sos
 
 from ..errors import InvalidParameterError, InvalidSignalError
 from ._base import StreamingStep
+from ._sosfilt import sosfilt_1d
 from ._validation import as_signal, check_float, check_fs, check_int
 
 
@@ -106,7 +107,7 @@ class _StreamingSOS(StreamingStep):
 
     def _push(self, x: np.ndarray) -> np.ndarray:
         zi = self._zi_unit * x[0] if self._zi is None else self._zi
-        y, self._zi = sosfilt(self.sos, x, zi=zi)
+        y, self._zi = sosfilt_1d(self.sos, x, zi)
         return y
 
     def _flush(self) -> np.ndarray:
