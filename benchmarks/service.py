@@ -800,8 +800,9 @@ def write_report(res: dict[str, Any], out_dir: Path) -> None:
         f"{sorted({st.get('inference') or '?' for st in res['steps']})}; sources: "
         f"{res['config']['sources']}",
         f"- Cores: server pinned to CPU {res['config']['server_cpu']} (one process, one "
-        f"inference thread), simulators and probe pinned to CPU {res['config']['client_cpu']}. The lead's "
-        "training jobs share the machine: load averages are in the table.",
+        "inference thread), simulators and probe pinned to CPU "
+        f"{res['config']['client_cpu']}. The lead's training jobs share the machine: load "
+        "averages are in the table.",
         f"- Impairments (simulated devices): {res['config']['impairments']} (disconnect every "
         "~N s of stream time, offline s, frames lost in flight re-sent after the reconnect, "
         "dropped frames → recorded gaps).",

@@ -122,3 +122,14 @@ def test_streaming_template_ring_equals_running_templates() -> None:
     assert np.array_equal(got, ref)
     st.reset()
     assert np.array_equal(st.push(w[5]), w[5])  # forgets every beat
+
+
+def test_row_median_is_numpys() -> None:
+    from cardiostream._rowstats import row_median
+
+    rng = np.random.default_rng(5)
+    for _ in range(2000):
+        a = rng.standard_normal((int(rng.integers(1, 300)), int(rng.integers(1, 40))))
+        if rng.random() < 0.3:
+            a = np.round(a, 1)  # ties
+        assert np.array_equal(row_median(a), np.median(a, axis=1))

@@ -1,4 +1,4 @@
-"""The service's model runners: ONNX Runtime gives torch's calibrated probabilities, with fallbacks."""
+"""Service model runners: ONNX Runtime gives torch's calibrated probabilities; fallbacks work."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ import itertools
 
 import numpy as np
 
+from .._rowstats import row_median
 from ..errors import InvalidSignalError, check_param
 
 __all__ = [
@@ -126,17 +127,6 @@ def context_features(rr: np.ndarray) -> np.ndarray:
     return np.concatenate([ratios, t], axis=1)
 
 
-def _row_median(a: np.ndarray) -> np.ndarray:
-    """``np.median(a, axis=1)`` bit for bit for finite ``a`` (the middle value, or the two
-    middle values' sum halved, as numpy computes it), without its axis handling and copies."""
-    n = a.shape[1]
-    h = n // 2
-    if n % 2:
-        return np.partition(a, h, axis=1)[:, h]
-    part = np.partition(a, (h - 1, h), axis=1)
-    return (part[:, h - 1] + part[:, h]) / 2.0
-
-
 class StreamingTemplate:
     """The running template of one stream, beat by beat (equal to :func:`running_templates`).
 
@@ -166,7 +156,7 @@ class StreamingTemplate:
                 f"The 'window' parameter must have {self._ring.shape[0]} samples like the "
                 f"previous windows, got {w.size} instead."
             )
-        tmpl = _row_median(self._ring[:, : self._count]) if self._count else w.copy()
+        tmpl = row_median(self._ring[:, : self._count]) if self._count else w.copy()
         self._ring[:, self._next] = w
         self._next = (self._next + 1) % self._k
         self._count = min(self._count + 1, self._k)

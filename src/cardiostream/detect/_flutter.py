@@ -27,6 +27,7 @@ MIT-BIH Arrhythmia, where flutter occurs only in record 207.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from itertools import pairwise
 
@@ -90,6 +91,8 @@ class FlutterFeatures:
         """
         sum_lo2, sum_hi2, sum_dlo, lo = rows
         n = lo.size
+        if pos.size == 1:  # the streaming case: the same arithmetic on Python floats
+            return self._vote_one(rows, int(pos[0]), int(qrs[0]), start)
         a = _iclip(pos - self.w_energy, 0, n - 1)
         b = _iclip(pos + self.w_energy, 0, n - 1)
         tiny = _TINY
@@ -106,6 +109,27 @@ class FlutterFeatures:
         if undecided.size:
             vote[undecided] = self._leakage(lo, pos[undecided], start) < LEAKAGE_MAX
         return vote, conc
+
+    def _vote_one(
+        self, rows: list[np.ndarray], p: int, q: int, start: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`votes` of one candidate: each operation is the array version's on one
+        element (IEEE double arithmetic, correctly rounded square root), so values are equal."""
+        sum_lo2, sum_hi2, sum_dlo, lo = rows
+        top = lo.size - 1
+        a, b = min(max(p - self.w_energy, 0), top), min(max(p + self.w_energy, 0), top)
+        qa, qb = min(max(q - self.w_slope, 0), top), min(max(q + self.w_slope, 0), top)
+        num = float(sum_hi2[b]) - float(sum_hi2[a])
+        den = max(float(sum_lo2[b]) - float(sum_lo2[a]), _TINY)
+        ratio = math.sqrt(num / den) if num >= 0 else math.nan
+        local = (float(sum_dlo[qb]) - float(sum_dlo[qa])) / max(qb - qa, 1)
+        mean = (float(sum_dlo[b]) - float(sum_dlo[a])) / max(b - a, 1)
+        conc = local / max(mean, _TINY)
+        v_ratio, v_conc = ratio < HF_RATIO_MAX, conc < CONCENTRATION_MAX
+        vote = v_ratio and v_conc
+        if v_ratio != v_conc:  # the leakage breaks the tie
+            vote = bool(self._leakage(lo, np.array([p]), start)[0] < LEAKAGE_MAX)
+        return np.array([vote]), np.array([conc])
 
     def _leakage(self, lo: np.ndarray, pos: np.ndarray, start: int) -> np.ndarray:
         """VF-filter leakage over ``±LEAKAGE_WINDOW_S`` of the 1–15 Hz signal at about 60 Hz."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._rowstats import row_median
+
 
 def window_index(pos: np.ndarray, lo: int, hi: int, n: int) -> np.ndarray:
     """Index matrix ``pos[:, None] + arange(lo, hi + 1)`` clipped to ``[0, n - 1]``."""
@@ -26,7 +28,7 @@ def refine_on_ecg(
     half_search``. Returns buffer columns. Ties go to the earliest sample.
     """
     n = raw.size
-    base = np.median(raw[window_index(centre, -half_base, half_base, n)], axis=1)
+    base = row_median(raw[window_index(centre, -half_base, half_base, n)])
     idx = window_index(centre, -half_search, half_search, n)
     dev = np.abs(raw[idx] - base[:, None])
     return idx[np.arange(idx.shape[0]), np.argmax(dev, axis=1)]
