@@ -30,7 +30,7 @@ from scipy.ndimage import maximum_filter1d
 _EMPTY = np.zeros(0, dtype=np.int64)
 #: History beyond what the core needs is dropped once it exceeds this many samples: every push
 #: copies the buffer, so it stays short (the cut itself copies once per ~this many samples).
-_TRIM_AT = 1024
+_TRIM_AT = 256
 
 
 class DetectorCore(ABC):
