@@ -10,7 +10,9 @@ It is plain synchronous code (the engine calls it on the event loop):
   ever built across a gap and the filters restart cleanly;
 * within a segment the device clock is the time of its first sample and positions come from
   counting samples (``time = t0 + k / fs``); session sample indices skip the estimated number of
-  missing samples at a gap, so stored chunks of two segments are never contiguous;
+  missing samples at a gap (at least one), so stored chunks on two sides of a gap never touch;
+  a pipeline that restarts on continuous signal (a stream resumed without a stored tail to
+  replay) keeps the samples where they are and restarts the event detector;
 * frames are merged into raw chunks of about ``chunk_s`` for storage; a frame is acknowledged
   once its chunk is stored (or its slot settled as a gap);
 * ready beats wait in an ordered queue with the gap markers, so that the rhythm-event detector
@@ -234,6 +236,9 @@ class StreamState:
             and abs(frame.t0_ns - self.last_end_ns) <= self.tolerance_ns
         )
         if not contiguous:
+            # no pipeline although the signal goes on (a stream resumed without a replay, or a
+            # frame for a stream being finalised): the filters restart, but no sample is missing
+            restart = self._seg is None and not self.pending_gap
             if self._seg is not None:
                 beats += self.end_segment(now)
             c = self.close_chunk()
@@ -247,7 +252,14 @@ class StreamState:
                     missing = round((frame.t0_ns - self.last_end_ns) * self.fs / 1e9)
                     if self.pending_gap or missing > 0:
                         self.order.append(GapMark(self.last_end_ns, frame.t0_ns))
-                    self.next_sample += max(1, missing)
+                        # a gap skips at least one session sample (its chunks never touch)
+                        self.next_sample += max(1, missing)
+                    elif restart:
+                        # the samples go on where they were; the event detector starts over,
+                        # so the restarted pipeline's first silent seconds are not a pause
+                        self.order.append(ResetMark())
+                    else:  # pragma: no cover - a contiguous frame never gets here
+                        self.next_sample += 1
             self._new_segment(frame.t0_ns, self.next_sample, now)
             self.pending_gap = False
         seg = self._seg
