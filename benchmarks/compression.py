@@ -2,19 +2,15 @@
 
 Usage::
 
-    python benchmarks/compression.py             # every unit (≈ 55 min on one core); resumable
+    python benchmarks/compression.py             # every unit (≈ 2 h on one core); resumable
     python benchmarks/compression.py --quick     # tiny budgets, smoke run (≈ 4 min)
     python benchmarks/compression.py --only 'energy-inter-*,edge'   # units whose key matches
 
-Time of the full run (:data:`FULL_BUDGET`), estimated from rates measured on the 2-core
-development machine with one thread (ResNet1D-Attn: 4.4 ms per training beat and epoch,
-about 1.5 ms per inferred beat, when the machine is otherwise idle): per protocol about
-5.5 min for the three baselines, 7.5 min for the three energy-aware runs (test scores after
-every step), 5.5 min for the three L1 + KD runs, 2.5 min for L1, 2 min for the marginal
-variant and 1 min for structured pruning with latency; about 47 min for both protocols, plus
-4–6 min for the edge path (BeatNet's ``beat_ctx`` inputs of 44 records take about 100 s to
-build). Other jobs on the machine stretch this (at a load of 4 on 2 cores training ran at
-8.8 ms per beat).
+Time of the full run (:data:`FULL_BUDGET`), measured on the 2-core development machine with one
+thread while other jobs shared it (2026-12-07): 35 units in about 2 h — the baselines 2–14 min
+each (early stopping within 20 epochs), the Table IV/V/VIII units 1.5–3 min each, the bar units
+(3 fine-tuning epochs per step) about 4 min each; the edge path adds 4–6 min (BeatNet's
+``beat_ctx`` inputs of 44 records take about 100 s to build).
 
 Studies (issue 7, section 4; paper 002 = ../shared/papers/002), each on both protocols,
 inter-patient (train DS1, test DS2, de Chazal et al. 2004, the protocol we headline) and
@@ -40,7 +36,9 @@ numbers most likely come from; the paper does not state its split):
 * **Structured pruning** ``structured-<protocol>-s0``: half of the channels of every group
   removed in K steps (filter L1 norm, Li et al. 2017) into a smaller dense
   ``resnet1d_attn_pruned``, fine-tuned with KD; torch latency of the baseline and the pruned
-  model at batch 1 and 256, one thread (median call, 256 real test inputs).
+  model at batch 1 and 256, one thread (median call, 256 real test inputs);
+  ``bar_structured-<protocol>-s0`` is the same with the bar study's fine-tuning (3 epochs per
+  step instead of the budget's).
 * **Edge path** ``edge``: the shipped beat model and the single-lead PTB-XL student, fp32 →
   pruned → INT8, with size, MACs, SRAM estimate, Cortex-M4 latency estimate and F1 at each
   stage, through :mod:`cardiostream.edge.profile` / :mod:`cardiostream.edge.export`
@@ -225,6 +223,7 @@ def plan(budget: Budget) -> list[Unit]:
     for p in budget.protocols:
         units += [Unit("bar_energy", p, s) for s in budget.seeds]
         units.append(Unit("bar_l1kd", p, budget.seeds[0]))
+        units.append(Unit("bar_structured", p, budget.seeds[0]))
     units.append(Unit("edge"))
     return units
 
@@ -271,6 +270,7 @@ def compress_settings(unit: Unit, budget: Budget) -> dict[str, Any]:
             "structured": {"method": "structured", "sparsity": STRUCTURED_SPARSITY, **kd},
             "bar_energy": {"method": "energy", **BAR_ENERGY, **kd},
             "bar_l1kd": {"method": "l1", "sparsity": BAR_L1_SPARSITY, **kd},
+            "bar_structured": {"method": "structured", "sparsity": STRUCTURED_SPARSITY, **kd},
         }[unit.kind]
         | base
         | (
@@ -526,7 +526,7 @@ def run_compression(ctx: Context, unit: Unit) -> dict[str, Any]:
         "compress_seconds": round(seconds, 1),
         "run_dir": _rel(out),
     }
-    if unit.kind == "structured":
+    if unit.kind in ("structured", "bar_structured"):
         src_model, src_meta = load_checkpoint(src)
         before = latency(ctx, src_model, src_meta, unit.protocol, unit.seed)
         after = latency(ctx, model, meta, unit.protocol, unit.seed)
@@ -878,6 +878,7 @@ RUNNERS: dict[str, Callable[[Context, Unit], dict[str, Any]]] = {
     "energy_marginal": run_compression,
     "bar_energy": run_compression,
     "bar_l1kd": run_compression,
+    "bar_structured": run_compression,
     "l1kd": run_compression,
     "structured": run_compression,
     "edge": run_edge,
@@ -1048,12 +1049,15 @@ def summarise(
                         "macro_f1_drop_paired": _mean_std(drops)[0] if drops else None,
                     }
                 )
-        s_row = _ok(rows, f"structured-{p}-s{seeds[0]}")
         b0 = bases.get(seeds[0])
-        if s_row and b0:
+        for kind in ("structured", "bar_structured"):
+            s_row = _ok(rows, f"{kind}-{p}-s{seeds[0]}")
+            if not (s_row and b0):
+                continue
             structured.append(
                 {
                     "protocol": p,
+                    "finetune_epochs": int(s_row["settings"]["finetune_epochs"]),
                     "params_before": s_row["params_before"],
                     "params_after": s_row["params_after"],
                     "macs_before": s_row["macs_before"],
@@ -1141,7 +1145,7 @@ def _bar(
         out.append(
             {
                 "protocol": s["protocol"],
-                "bar": "structured",
+                "bar": f"structured ({s.get('finetune_epochs', 1)} fine-tuning epoch(s)/step)",
                 "speedup_b1": s["speedup_b1"],
                 "speedup_b256": s["speedup_b256"],
                 "ort_speedup_b1": s.get("ort_speedup_b1"),
@@ -1345,6 +1349,7 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         md_table(
             [
                 "protocol",
+                "FT epochs/step",
                 "params",
                 "MACs",
                 "µs/beat b1",
@@ -1357,6 +1362,7 @@ def render_markdown(data: Mapping[str, Any]) -> str:
             (
                 [
                     r["protocol"],
+                    r.get("finetune_epochs", 1),
                     f"{r['params_before']:,} → {r['params_after']:,}",
                     f"{r['macs_before']:,} → {r['macs_after']:,}",
                     f"{_f(r['us_per_beat_b1_baseline'])} → {_f(r['us_per_beat_b1_pruned'])}",
