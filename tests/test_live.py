@@ -6,33 +6,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
+from beat_models import untrained_beatnet
 from cardiostream.classify import RR_WARMUP, BeatClassifier
 from cardiostream.datasets import load_mitdb_record
 from cardiostream.detect import detect_rpeaks
 from cardiostream.errors import CardiostreamError
 from cardiostream.live import LiveBeatPipeline
-from cardiostream.models import create_model
 from cardiostream.quality import assess_quality
 from cardiostream.signal import resample
 from cardiostream.synth import synthesize_ecg
-from cardiostream.training import Preprocessing
-from cardiostream.training.data import WINDOW_S
 
 
 def _classifier(seed: int = 0) -> BeatClassifier:
-    torch.manual_seed(seed)
-    model = create_model("beatnet", input_kind="beat_ctx").eval()
-    prep = Preprocessing(
-        input_kind="beat_ctx",
-        classes=("N", "S", "V"),
-        window_s=WINDOW_S,
-        preprocess="causal",
-        rr_mean=(0.0,) * 6,
-        rr_std=(1.0,) * 6,
-    )
-    return BeatClassifier(model, prep, name="untrained")
+    return untrained_beatnet(seed)
 
 
 def _offline(clf: BeatClassifier, x: np.ndarray, fs: float):

@@ -7,12 +7,11 @@ import asyncio
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
+from beat_models import untrained_beatnet
 from cardiostream.classify import INCONCLUSIVE, BeatClassifier, load_default_model
 from cardiostream.detect import detect_rpeaks
 from cardiostream.errors import DataNotFoundError
-from cardiostream.models import create_model
 from cardiostream.quality import assess_quality
 from cardiostream.service.config import ServiceSettings
 from cardiostream.service.engine import MonitorEngine
@@ -20,8 +19,6 @@ from cardiostream.service.protocol import ErrorMessage, Frame, FrameFlags
 from cardiostream.simulate import SourceSignal, device_frames
 from cardiostream.store import Store
 from cardiostream.synth import synthesize_ecg
-from cardiostream.training import Preprocessing
-from cardiostream.training.data import WINDOW_S
 
 T0 = 1_700_000_000_000_000_000
 FS = 130.0
@@ -33,17 +30,7 @@ def make_classifier(seed: int = 0) -> BeatClassifier:
         return load_default_model()
     except DataNotFoundError:
         pass
-    torch.manual_seed(seed)
-    model = create_model("beatnet", input_kind="beat_ctx").eval()
-    prep = Preprocessing(
-        input_kind="beat_ctx",
-        classes=("N", "S", "V"),
-        window_s=WINDOW_S,
-        preprocess="causal",
-        rr_mean=(0.0,) * 6,
-        rr_std=(1.0,) * 6,
-    )
-    return BeatClassifier(model, prep, name="untrained")
+    return untrained_beatnet(seed)
 
 
 _CLF: BeatClassifier | None = None

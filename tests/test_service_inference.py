@@ -6,31 +6,18 @@ import logging
 
 import numpy as np
 import pytest
-import torch
 
+from beat_models import untrained_beatnet
 from cardiostream.classify import BeatClassifier
 from cardiostream.errors import CardiostreamError, InvalidParameterError, InvalidSignalError
-from cardiostream.models import create_model
 from cardiostream.service import inference
 from cardiostream.service.inference import OnnxRunner, TorchRunner, make_runner
-from cardiostream.training import Preprocessing
-from cardiostream.training.data import WINDOW_S
 
 pytest.importorskip("onnxruntime", reason="the onnx extra (onnxruntime) is not installed")
 
 
 def _classifier(seed: int = 0, temperature: float = 1.7) -> BeatClassifier:
-    torch.manual_seed(seed)
-    model = create_model("beatnet", input_kind="beat_ctx").eval()
-    prep = Preprocessing(
-        input_kind="beat_ctx",
-        classes=("N", "S", "V"),
-        window_s=WINDOW_S,
-        preprocess="causal",
-        rr_mean=(0.0,) * 6,
-        rr_std=(1.0,) * 6,
-    )
-    return BeatClassifier(model, prep, temperature=temperature, name="untrained")
+    return untrained_beatnet(seed, temperature)
 
 
 def _inputs(clf: BeatClassifier, n: int, seed: int = 0) -> np.ndarray:
