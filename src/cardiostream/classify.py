@@ -160,15 +160,24 @@ class BeatClassifier:
         """Calibrated probabilities ``(n, k)`` of model inputs ``(n, 1, length)``."""
         from .training import predict_logits
 
+        xa = self.check_inputs(x)
+        if xa.shape[0] == 0:
+            return np.zeros((0, len(self.classes)))
+        return self.calibrated(predict_logits(self.model, xa))
+
+    def check_inputs(self, x: np.ndarray) -> np.ndarray:
+        """``x`` as float32 model inputs ``(n, 1, length)``; raises on any other shape."""
         xa = np.asarray(x, dtype=np.float32)
         if xa.ndim != 3 or xa.shape[1:] != (1, self.preprocessing.length):
             raise InvalidSignalError(
                 f"The 'x' parameter must have shape (n, 1, {self.preprocessing.length}), got "
                 f"{xa.shape} instead."
             )
-        if xa.shape[0] == 0:
-            return np.zeros((0, len(self.classes)))
-        z = predict_logits(self.model, xa) / self.temperature
+        return xa
+
+    def calibrated(self, logits: np.ndarray) -> np.ndarray:
+        """Temperature-scaled softmax ``(n, k)`` of the network's logits."""
+        z = np.asarray(logits, dtype=np.float64) / self.temperature
         e = np.exp(z - z.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 

@@ -9,7 +9,10 @@ from ..errors import check_param
 from ..store import DEFAULT_URL
 from .protocol import DEFAULT_LIMITS, FrameLimits
 
-__all__ = ["ServiceSettings"]
+__all__ = ["BACKENDS", "ServiceSettings"]
+
+#: Accepted values of ``ServiceSettings.inference`` (:mod:`cardiostream.service.inference`).
+BACKENDS = ("auto", "onnx", "torch")
 
 
 def _positive(name: str, value: object, *, integer: bool = False, zero: bool = False) -> None:
@@ -112,5 +115,5 @@ class ServiceSettings:
         _positive("reorder_window", self.reorder_window, integer=True, zero=True)
         if self.torch_threads is not None:
             _positive("torch_threads", self.torch_threads, integer=True)
-        check_param("inference", self.inference, self.inference in ("auto", "onnx", "torch"),
-                    "one of 'auto', 'onnx', 'torch'")
+        check_param("inference", self.inference, self.inference in BACKENDS,
+                    f"one of {BACKENDS}")

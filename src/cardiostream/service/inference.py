@@ -28,14 +28,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..classify import BeatClassifier
-from ..errors import CardiostreamError, InvalidSignalError, check_param
+from ..errors import CardiostreamError, check_param
+from .config import BACKENDS
 
 __all__ = ["BACKENDS", "BeatRunner", "OnnxRunner", "TorchRunner", "make_runner"]
 
 log = logging.getLogger(__name__)
-
-#: Accepted values of ``ServiceSettings.inference``.
-BACKENDS = ("auto", "onnx", "torch")
 
 
 class BeatRunner(Protocol):
@@ -81,23 +79,13 @@ class OnnxRunner:
         self.path = Path(path)
         self._session = ort_session(self.path, threads=threads)
         self._input = self._session.get_inputs()[0].name
-        self._length = classifier.preprocessing.length
-        self._k = len(classifier.classes)
 
     def predict_inputs(self, x: np.ndarray) -> np.ndarray:
         """Calibrated probabilities ``(n, k)`` of model inputs ``(n, 1, length)``."""
-        xa = np.ascontiguousarray(x, dtype=np.float32)
-        if xa.ndim != 3 or xa.shape[1:] != (1, self._length):
-            raise InvalidSignalError(
-                f"The 'x' parameter must have shape (n, 1, {self._length}), got {xa.shape} "
-                "instead."
-            )
+        xa = np.ascontiguousarray(self.classifier.check_inputs(x))
         if xa.shape[0] == 0:
-            return np.zeros((0, self._k))
-        z = self._session.run(None, {self._input: xa})[0].astype(np.float64)
-        z /= self.classifier.temperature
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+            return np.zeros((0, len(self.classifier.classes)))
+        return self.classifier.calibrated(self._session.run(None, {self._input: xa})[0])
 
 
 def model_fingerprint(classifier: BeatClassifier) -> str:

@@ -236,9 +236,6 @@ class StreamState:
             and abs(frame.t0_ns - self.last_end_ns) <= self.tolerance_ns
         )
         if not contiguous:
-            # no pipeline although the signal goes on (a stream resumed without a replay, or a
-            # frame for a stream being finalised): the filters restart, but no sample is missing
-            restart = self._seg is None and not self.pending_gap
             if self._seg is not None:
                 beats += self.end_segment(now)
             c = self.close_chunk()
@@ -254,12 +251,12 @@ class StreamState:
                         self.order.append(GapMark(self.last_end_ns, frame.t0_ns))
                         # a gap skips at least one session sample (its chunks never touch)
                         self.next_sample += max(1, missing)
-                    elif restart:
-                        # the samples go on where they were; the event detector starts over,
-                        # so the restarted pipeline's first silent seconds are not a pause
+                    else:
+                        # nothing missing, only no pipeline (a stream resumed without a replay,
+                        # or a frame for a stream being finalised): the samples go on where they
+                        # were and the event detector starts over, so the restarted pipeline's
+                        # first silent seconds are not read as a pause
                         self.order.append(ResetMark())
-                    else:  # pragma: no cover - a contiguous frame never gets here
-                        self.next_sample += 1
             self._new_segment(frame.t0_ns, self.next_sample, now)
             self.pending_gap = False
         seg = self._seg
